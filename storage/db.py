@@ -1,0 +1,118 @@
+"""Engines and sessions: SQLite for one process without setup, PostgreSQL for several instances."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger(__name__)
+
+SQLITE_DRIVER = "sqlite+aiosqlite"
+POSTGRES_DRIVER = "postgresql+asyncpg"
+# How long a SQLite writer waits for another writer before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+# A readiness probe must answer before the load balancer's own timeout does.
+PING_TIMEOUT_SECONDS = 2.0
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create the engine for a `sqlite+aiosqlite:///path` or `postgresql+asyncpg://` URL."""
+    parsed = make_url(url)
+    if parsed.drivername == SQLITE_DRIVER:
+        return _sqlite_engine(parsed)
+    if parsed.drivername == POSTGRES_DRIVER:
+        return _postgres_engine(parsed)
+    # Name only the scheme: the URL may hold a password.
+    raise ValueError(
+        f"unsupported database URL scheme {parsed.drivername!r}: "
+        f"use {SQLITE_DRIVER}:///path/to/file.db or {POSTGRES_DRIVER}://user@host/db"
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Create the session factory the unit of work and the state storage use."""
+    # Objects stay readable after commit: an expired attribute would need IO, which asyncio forbids.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    """Tell whether the database answers within a few seconds; never raises."""
+    try:
+        async with asyncio.timeout(PING_TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # readiness must answer "no", whatever went wrong
+        log.warning("database ping failed: %s", type(error).__name__)
+        return False
+    return True
+
+
+def dialect_insert(dialect: Dialect, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with ON CONFLICT support (PostgreSQL and SQLite spell it alike)."""
+    if dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"no upsert for dialect {dialect.name!r}")
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        # Every pooled connection would get its own empty in-memory database.
+        raise ValueError(f"SQLite needs a file path: {SQLITE_DRIVER}:///path/to/wegwijzer.db")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The driver would BEGIN only before INSERT/UPDATE/DELETE, leaving reads, DDL and SAVEPOINTs
+    # outside the transaction; _begin takes over so a transaction (and a migration) is whole.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers read while one writer writes; journal_mode persists in the file.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # SQLite ignores foreign keys unless asked, per connection.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin(connection: Connection) -> None:
+    # Deferred, so readers never wait for a writer. A transaction whose first statement writes
+    # waits (busy_timeout) for another writer; one that reads first and writes later can fail
+    # with "database is locked" when another writer got in between, so write rules as single
+    # statements (UPDATE ... WHERE, INSERT ... ON CONFLICT), as PostgreSQL needs them anyway.
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN")
+
+
+def _postgres_engine(url: URL) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=30,
+        # Connections die when the server restarts or fails over; check before use, renew hourly.
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args={
+            "timeout": 10,
+            "server_settings": {"application_name": "wegwijzer"},
+        },
+    )

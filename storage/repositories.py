@@ -1,0 +1,77 @@
+"""Repositories: collections of domain records over one session. They never commit."""
+
+from __future__ import annotations
+
+import json
+from typing import cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.conversations import ConversationRecord
+from storage.db import dialect_insert
+from storage.models import ConversationReferenceRecord
+from storage.types import utcnow
+
+_CONVERSATIONS = cast(Table, ConversationReferenceRecord.__table__)
+# Kept from the first insert; everything else is refreshed on every upsert.
+_KEPT_ON_CONFLICT = frozenset({"scope", "owner", "created_at"})
+
+
+class SqlConversationRepository:
+    """Conversation references, one row per (scope, owner)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, record: ConversationRecord) -> None:
+        """Insert the record, or refresh the row with the same scope and owner, in one statement."""
+        now = utcnow()
+        values = {
+            "scope": record.scope,
+            "owner": record.owner,
+            "tenant_id": record.tenant_id,
+            "channel_id": record.channel_id,
+            "service_url": record.service_url,
+            "conversation_id": record.conversation_id,
+            "bot_id": record.bot_id,
+            "locale": record.locale,
+            "reference": json.dumps(dict(record.reference), ensure_ascii=False),
+            "created_at": now,
+            "updated_at": now,
+        }
+        insert = dialect_insert(self._session.get_bind().dialect, _CONVERSATIONS).values(values)
+        # ON CONFLICT instead of select-then-insert: two first messages from one user at the
+        # same moment would otherwise both insert and one would hit the unique constraint.
+        await self._session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[_CONVERSATIONS.c.scope, _CONVERSATIONS.c.owner],
+                set_={
+                    name: insert.excluded[name] for name in values if name not in _KEPT_ON_CONFLICT
+                },
+            )
+        )
+
+    async def get(self, *, scope: str, owner: str) -> ConversationRecord | None:
+        """The record for this scope and owner, if any."""
+        row = await self._session.scalar(
+            select(ConversationReferenceRecord).where(
+                ConversationReferenceRecord.scope == scope,
+                ConversationReferenceRecord.owner == owner,
+            )
+        )
+        return None if row is None else _to_record(row)
+
+
+def _to_record(row: ConversationReferenceRecord) -> ConversationRecord:
+    return ConversationRecord(
+        scope=row.scope,
+        owner=row.owner,
+        tenant_id=row.tenant_id,
+        channel_id=row.channel_id,
+        service_url=row.service_url,
+        conversation_id=row.conversation_id,
+        bot_id=row.bot_id,
+        locale=row.locale,
+        reference=json.loads(row.reference),
+    )

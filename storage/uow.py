@@ -1,0 +1,74 @@
+"""The unit of work: one session, one transaction, and the repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import SqlConversationRepository
+
+if TYPE_CHECKING:
+    from services.conversations import ConversationUnitOfWork
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(session_factory) as uow:` ... `await uow.commit()`.
+
+    Repositories never commit; the unit of work does, when the service says so. Whatever is not
+    committed when the block ends, normally or by an exception, is rolled back. Create one per
+    task: a unit of work is not shared between concurrent turns.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+        self._conversations: SqlConversationRepository | None = None
+
+    @property
+    def conversations(self) -> SqlConversationRepository:
+        if self._conversations is None:
+            raise RuntimeError("enter the unit of work (async with) before using it")
+        return self._conversations
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use; create one per task")
+        self._session = self._session_factory()
+        self._conversations = SqlConversationRepository(self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session, self._session, self._conversations = self._session, None, None
+        if session is not None:
+            # Closing rolls back whatever was not committed and returns the connection.
+            await session.close()
+
+    async def commit(self) -> None:
+        """Make everything done in this unit of work permanent."""
+        await self._active_session().commit()
+
+    async def rollback(self) -> None:
+        """Discard everything done since the last commit."""
+        await self._active_session().rollback()
+
+    def _active_session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("enter the unit of work (async with) before using it")
+        return self._session
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the SQL unit of work is what the services expect.
+    def _satisfies_service_protocol(uow: UnitOfWork) -> ConversationUnitOfWork:
+        return uow
