@@ -1,0 +1,123 @@
+"""The composition root: builds storage, state, dialogs, the bot and the adapter in one place."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from aiohttp import web
+from botbuilder.core import ConversationState
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import make_on_turn_error
+from bot.guard import TenantGuard
+from bot.handler import WegwijzerBot
+from bot.remember import RememberConversation
+from bot.settings import Settings
+from bot.typing import ShowTyping
+from content.templates import Templates, load_templates
+from dialogs.main import MainDialog
+from dialogs.replies import Replies
+from storage.bot_state import SqlStorage
+from storage.db import create_engine, create_session_factory, ping
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; refuse anything bigger early
+
+
+@dataclass(frozen=True)
+class Wegwijzer:
+    """What one running instance is made of; kept on the aiohttp app for tests and the CLI."""
+
+    settings: Settings
+    engine: AsyncEngine
+    adapter: CloudAdapter
+    bot: WegwijzerBot
+    replies: Replies
+
+
+APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
+
+
+def build_dialogs(replies: Replies) -> MainDialog:
+    """Every conversation flow, wired to its services."""
+    return MainDialog(replies)
+
+
+def build(settings: Settings, *, templates: Templates | None = None) -> Wegwijzer:
+    """Build one instance of the bot from settings; nothing global, nothing started."""
+    engine = create_engine(settings.DATABASE_URL)
+    session_factory = create_session_factory(engine)
+    replies = Replies(templates or load_templates())
+    conversation_state = ConversationState(SqlStorage(session_factory))
+    bot = WegwijzerBot(
+        conversation_state=conversation_state, dialog=build_dialogs(replies), replies=replies
+    )
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    adapter.on_turn_error = make_on_turn_error(replies)
+    adapter.use(
+        TenantGuard(
+            allowed_tenants=settings.ALLOWED_TENANT_IDS,
+            allow_emulator=not settings.is_production,
+        )
+    )
+    adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
+    adapter.use(ShowTyping(delay=0.5, period=2.0))
+    return Wegwijzer(settings=settings, engine=engine, adapter=adapter, bot=bot, replies=replies)
+
+
+async def _is_activity(request: web.Request) -> bool:
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("type"), str)
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    wegwijzer = request.app[APP_KEY]
+    if request.content_type != "application/json":
+        return web.Response(status=415)
+    if not await _is_activity(request):
+        return web.Response(status=400, text="expected a Bot Framework activity")
+    response = await wegwijzer.adapter.process(request, wegwijzer.bot)
+    return response if response is not None else web.Response(status=201)
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    ready = await ping(request.app[APP_KEY].engine)
+    return web.json_response(
+        {"status": "ok" if ready else "database unreachable"}, status=200 if ready else 503
+    )
+
+
+async def _dispose(app: web.Application) -> None:
+    await app[APP_KEY].engine.dispose()
+
+
+def create_app(settings: Settings, *, templates: Templates | None = None) -> web.Application:
+    """The aiohttp application serving /api/messages, /healthz and /readyz."""
+    settings.warn_about_development_defaults()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[APP_KEY] = build(settings, templates=templates)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.on_cleanup.append(_dispose)
+    return app
+
+
+__all__ = ["APP_KEY", "Activity", "Wegwijzer", "build", "create_app"]

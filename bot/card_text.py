@@ -1,0 +1,94 @@
+"""Show an Adaptive Card as plain text, with its buttons and inputs numbered, for the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Input:
+    id: str
+    label: str
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (title, value)
+    multi: bool = False
+
+
+@dataclass
+class Button:
+    title: str
+    kind: str  # Action.Submit, Action.Execute, Action.OpenUrl, ...
+    data: dict[str, Any] = field(default_factory=dict)
+    verb: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class CardText:
+    lines: list[str] = field(default_factory=list)
+    inputs: list[Input] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+
+
+def card_text(card: dict[str, Any]) -> CardText:
+    """Flatten a card's texts, facts, inputs and actions in reading order."""
+    out = CardText()
+    _elements(card.get("body", []), out)
+    _actions(card.get("actions", []), out)
+    return out
+
+
+def _elements(elements: list[dict[str, Any]], out: CardText) -> None:
+    for element in elements:
+        kind = element.get("type")
+        if kind == "TextBlock":
+            out.lines.append(str(element.get("text", "")))
+        elif kind == "RichTextBlock":
+            out.lines.append("".join(str(r.get("text", "")) for r in element.get("inlines", [])))
+        elif kind == "FactSet":
+            out.lines.extend(f"  {f.get('title')}: {f.get('value')}" for f in element["facts"])
+        elif kind == "Image":
+            out.lines.append(f"[afbeelding: {element.get('altText', '')}]")
+        elif kind in ("Container", "Column"):
+            _elements(element.get("items", []), out)
+        elif kind == "ColumnSet":
+            for column in element.get("columns", []):
+                _elements(column.get("items", []), out)
+        elif kind == "ActionSet":
+            _actions(element.get("actions", []), out)
+        elif isinstance(kind, str) and kind.startswith("Input."):
+            _input(element, out)
+
+
+def _input(element: dict[str, Any], out: CardText) -> None:
+    label = str(element.get("label") or element.get("placeholder") or element["id"])
+    choices = [(str(c["title"]), str(c["value"])) for c in element.get("choices", [])]
+    if element.get("type") == "Input.Toggle":
+        choices = [
+            ("ja", str(element.get("valueOn", "true"))),
+            ("nee", str(element.get("valueOff", "false"))),
+        ]
+    out.inputs.append(
+        Input(
+            id=element["id"], label=label, choices=choices, multi=bool(element.get("isMultiSelect"))
+        )
+    )
+    out.lines.append(f"  <invoerveld: {label}>")
+
+
+def _actions(actions: list[dict[str, Any]], out: CardText) -> None:
+    for action in actions:
+        kind = str(action.get("type"))
+        if kind == "Action.ShowCard":
+            _elements(action.get("card", {}).get("body", []), out)
+            _actions(action.get("card", {}).get("actions", []), out)
+            continue
+        out.buttons.append(
+            Button(
+                title=str(action.get("title", "")),
+                kind=kind,
+                data=dict(action.get("data") or {}),
+                verb=action.get("verb"),
+                url=action.get("url"),
+            )
+        )

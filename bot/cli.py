@@ -1,0 +1,101 @@
+"""The `wegwijzer` command: serve, db upgrade, chat, content check, search bench."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import SettingsError, load_settings
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve(_: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = load_settings()
+    _configure_logging(settings.LOG_LEVEL)
+    app = create_app(settings)
+    logging.getLogger("wegwijzer").info(
+        "listening on http://%s:%s/api/messages (%s)",
+        settings.HOST,
+        settings.PORT,
+        settings.ENVIRONMENT.value,
+    )
+    web.run_app(app, host=settings.HOST, port=settings.PORT, print=None)
+    return 0
+
+
+def _db_upgrade(_: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+    _configure_logging(settings.LOG_LEVEL)
+    upgrade(settings.DATABASE_URL)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    settings = load_settings()
+    _configure_logging("WARNING")
+    return run_chat(settings, locale=args.locale)
+
+
+def _content_check(args: argparse.Namespace) -> int:
+    from content.check import main
+
+    return main([args.dir] if args.dir else [])
+
+
+def _search_bench(args: argparse.Namespace) -> int:
+    from content.search_bench import main
+
+    return main(list(args.rest))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer I&D, a Teams bot")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="start the bot on HOST:PORT").set_defaults(run=_serve)
+    db = commands.add_parser("db", help="database commands").add_subparsers(required=True)
+    db.add_parser("upgrade", help="apply the migrations").set_defaults(run=_db_upgrade)
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--locale", default="nl-NL", help="Teams locale of the fake user")
+    chat.set_defaults(run=_chat)
+    content = commands.add_parser("content", help="toolkit content").add_subparsers(required=True)
+    check = content.add_parser("check", help="validate a toolkit folder")
+    check.add_argument("dir", nargs="?", help="the folder (default: the built-in toolkit)")
+    check.set_defaults(run=_content_check)
+    search = commands.add_parser("search", help="free-question search").add_subparsers(
+        required=True
+    )
+    bench = search.add_parser("bench", help="recall@3 and time per question")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(run=_search_bench)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except SettingsError as error:
+        sys.stderr.write(f"wegwijzer: configuration refused: {error}\n")
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

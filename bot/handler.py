@@ -1,0 +1,63 @@
+"""The Teams activity handler: routes each turn to the dialogs and saves state once at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+
+from dialogs.replies import Replies, lang_of
+
+PERSONAL = "personal"
+
+
+class WegwijzerBot(TeamsActivityHandler):
+    def __init__(
+        self, *, conversation_state: ConversationState, dialog: Dialog, replies: Replies
+    ) -> None:
+        super().__init__()
+        self._conversation_state = conversation_state
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(dialog)
+        self._dialog_id = dialog.id
+        self._replies = replies
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        # One write per turn, and only after the turn succeeded: a failed turn keeps the old state.
+        await self._conversation_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        dialog_context = await self._dialogs.create_context(turn_context)
+        result = await dialog_context.continue_dialog()
+        if result.status == DialogTurnStatus.Empty:
+            await dialog_context.begin_dialog(self._dialog_id)
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[Any], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        # Overridden so Teams is not asked for the new members' profiles: we need no names.
+        await self._welcome(turn_context, members_added)
+
+    async def on_members_added_activity(
+        self, members_added: list[Any], turn_context: TurnContext
+    ) -> None:
+        await self._welcome(turn_context, members_added)
+
+    async def _welcome(self, turn_context: TurnContext, members_added: list[Any]) -> None:
+        """Greet once when the app is installed in a personal chat (not in team channels)."""
+        conversation = turn_context.activity.conversation
+        scope = (conversation.conversation_type if conversation else None) or PERSONAL
+        if scope != PERSONAL or not members_added:
+            return
+        if turn_context.activity.channel_id != "msteams":
+            # The Emulator announces the bot and the user separately: greet the user only.
+            bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+            if all(member.id == bot_id for member in members_added):
+                return
+        lang = lang_of(turn_context)
+        await turn_context.send_activities(
+            [self._replies.card("welcome", lang), self._replies.card("menu", lang)]
+        )

@@ -1,0 +1,85 @@
+"""A Bot Connector on loopback: receives the bot's replies like Teams would, for chat and tests.
+
+It speaks the public REST shape (`/v3/conversations/...`) of the Bot Connector service and keeps
+what it receives in memory. Never used in production, where replies go to Teams' service URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+Activity = dict[str, Any]
+
+
+class LocalConnector:
+    """Collects activities sent to it; `wait_for` lets a caller await the replies of a turn."""
+
+    def __init__(self, *, fail_with: Callable[[web.Request], int | None] | None = None) -> None:
+        self.received: list[Activity] = []
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._fail_with = fail_with
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_post(
+            "/v3/conversations/{conversation}/activities/{reply_to}", self._activity
+        )
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound_port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def wait_for(self, count: int, seconds: float = 5.0) -> list[Activity]:
+        """Wait until at least `count` activities have arrived in all; return them all."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.received) >= count), seconds
+            )
+        return list(self.received)
+
+    def messages(self) -> list[Activity]:
+        """What a person would see: received activities without typing indicators."""
+        return [a for a in self.received if a.get("type") == "message"]
+
+    async def _record(self, request: web.Request, activity: Activity) -> None:
+        self.requests.append(
+            (request.method, request.path, {k: v for k, v in request.headers.items()})
+        )
+        async with self._changed:
+            self.received.append(activity)
+            self._changed.notify_all()
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        if self._fail_with is not None:
+            status = self._fail_with(request)
+            if status is not None:
+                return web.json_response({"error": {"code": "Fault"}}, status=status)
+        activity: Activity = await request.json()
+        await self._record(request, activity)
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": f"conversation-{next(self._ids)}"})

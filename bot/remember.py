@@ -1,0 +1,84 @@
+"""Store where each user (or channel) can be reached, for proactive messages later."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import Activity
+
+from bot.guard import conversation_tenant
+from services.conversations import ConversationRecord, remember_conversation
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+
+
+def conversation_record(activity: Activity) -> ConversationRecord | None:
+    """The reference to store for this activity, keyed by aadObjectId; None when there is none."""
+    conversation = activity.conversation
+    if conversation is None or not activity.service_url:
+        return None
+    scope = conversation.conversation_type or PERSONAL
+    if scope == PERSONAL:
+        owner = activity.from_property.aad_object_id if activity.from_property else None
+    else:
+        owner = conversation.id
+    if not owner:
+        return None
+    reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+    # The reference is for reaching someone later, not for knowing who they are; the activity id
+    # changes every turn and would turn every turn into a write.
+    reference.pop("activityId", None)
+    for party in ("user", "bot"):
+        if isinstance(reference.get(party), dict):
+            reference[party].pop("name", None)
+    return ConversationRecord(
+        scope=scope,
+        owner=owner,
+        tenant_id=conversation_tenant(activity),
+        channel_id=activity.channel_id or "",
+        service_url=activity.service_url,
+        conversation_id=conversation.id,
+        bot_id=activity.recipient.id if activity.recipient else None,
+        locale=activity.locale,
+        reference=reference,
+    )
+
+
+class RememberConversation(Middleware):
+    """Upserts the conversation reference, skipping the write when this instance stored it as is."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, cache_size: int = 10_000) -> None:
+        self._uow_factory = uow_factory
+        self._stored: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        record = conversation_record(context.activity)
+        if record is not None:
+            await self._remember(record)
+        await logic()
+
+    async def _remember(self, record: ConversationRecord) -> None:
+        key = (record.scope, record.owner)
+        fingerprint = hashlib.blake2b(
+            json.dumps(record.reference, sort_keys=True).encode() + (record.locale or "").encode(),
+            digest_size=16,
+        ).hexdigest()
+        if self._stored.get(key) == fingerprint:
+            self._stored.move_to_end(key)
+            return
+        async with self._uow_factory() as uow:
+            await remember_conversation(uow=uow, reference=record)
+        self._stored[key] = fingerprint
+        self._stored.move_to_end(key)
+        while len(self._stored) > self._cache_size:
+            self._stored.popitem(last=False)

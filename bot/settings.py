@@ -1,0 +1,108 @@
+"""One place for configuration: the environment and `.env`, checked before anything starts."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """Configuration that is unsafe or incomplete; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    """Settings for one bot instance.
+
+    The Bot Framework fields keep the names `ConfigurationBotFrameworkAuthentication` reads
+    (APP_ID, APP_PASSWORD, APP_TYPE, APP_TENANTID), so the settings object is passed to it as is.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    ENVIRONMENT: Environment = Environment.DEVELOPMENT
+    APP_ID: str = ""
+    APP_PASSWORD: str = Field(default="", repr=False)
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=3978, ge=1, le=65535)
+    DATABASE_URL: str = "sqlite+aiosqlite:///./data/wegwijzer.db"
+    ALLOWED_TENANT_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("ALLOWED_TENANT_IDS", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.ENVIRONMENT is not Environment.PRODUCTION:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("APP_ID", self.APP_ID),
+                ("APP_PASSWORD", self.APP_PASSWORD),
+                ("APP_TENANTID", self.APP_TENANTID),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                "production needs " + ", ".join(missing) + " (the bot's Entra app registration)"
+            )
+        if self.APP_TYPE != "SingleTenant":
+            raise SettingsError(
+                "production needs APP_TYPE=SingleTenant (the city's own tenant), "
+                f"not {self.APP_TYPE!r}"
+            )
+        if not self.ALLOWED_TENANT_IDS:
+            raise SettingsError("production needs ALLOWED_TENANT_IDS (the city's tenant id)")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENVIRONMENT is Environment.PRODUCTION
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.APP_ID)
+
+    def warn_about_development_defaults(self) -> None:
+        """Log what a development configuration lets through that production would not."""
+        if self.is_production:
+            return
+        if not self.ALLOWED_TENANT_IDS:
+            log.warning("ALLOWED_TENANT_IDS is not set: accepting any tenant (development only)")
+        if not self.APP_ID:
+            log.warning("APP_ID is not set: requests are not authenticated (development only)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one readable SettingsError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise SettingsError(reasons) from None

@@ -1,0 +1,51 @@
+"""Show that the bot is typing while a turn takes longer than a moment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+log = logging.getLogger(__name__)
+
+
+class ShowTyping(Middleware):
+    """Like botbuilder's ShowTypingMiddleware, but its timer ends with the turn.
+
+    A fast turn sends nothing extra; a slow one sends a typing indicator after `delay` seconds
+    and again every `period` seconds until the turn is done.
+    """
+
+    def __init__(self, *, delay: float = 0.5, period: float = 2.0) -> None:
+        self._delay = delay
+        self._period = period
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        if context.activity.type != ActivityTypes.message:
+            await logic()
+            return
+        typing = asyncio.create_task(self._keep_typing(context))
+        try:
+            await logic()
+        finally:
+            typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await typing
+
+    async def _keep_typing(self, context: TurnContext) -> None:
+        await asyncio.sleep(self._delay)
+        reference = TurnContext.get_conversation_reference(context.activity)
+        while True:
+            indicator = TurnContext.apply_conversation_reference(
+                Activity(type=ActivityTypes.typing), reference
+            )
+            try:
+                await context.adapter.send_activities(context, [indicator])
+            except Exception as error:  # a typing indicator is never worth failing a turn for
+                log.info("typing indicator not sent: %s", type(error).__name__)
+                return
+            await asyncio.sleep(self._period)

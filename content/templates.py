@@ -1,0 +1,129 @@
+"""Message texts and Adaptive Card templates, in Dutch and English, compiled once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from content.schema import LANGS, Lang
+
+CONTENT_DIR = Path(__file__).parent
+MESSAGES_DIR = CONTENT_DIR / "messages"
+CARDS_DIR = CONTENT_DIR / "cards"
+COMMANDS_FILE = CONTENT_DIR / "commands.yaml"
+
+
+class TemplateError(ValueError):
+    """A message or card template that cannot be used; raised at load, never in a chat."""
+
+
+def pick_lang(locale: str | None) -> Lang:
+    """Dutch unless Teams says the user reads English."""
+    return "en" if (locale or "").lower().startswith("en") else "nl"
+
+
+def _environment(directory: Path) -> Environment:
+    # Card templates produce JSON: every value goes through `tojson`, so no text can break it.
+    return Environment(
+        loader=FileSystemLoader(str(directory)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+@dataclass(frozen=True)
+class Templates:
+    """All texts and cards; `text` and `card` are the only ways user-facing words leave content/."""
+
+    messages: Mapping[Lang, Mapping[str, Template]]
+    cards: Mapping[str, Template]
+    commands: Mapping[str, frozenset[str]]
+
+    def command(self, text: str | None) -> str | None:
+        """Name the command ('menu', 'stop') a typed text is, or None."""
+        word = (text or "").strip().strip(".!").strip().lower()
+        for name, words in self.commands.items():
+            if word in words:
+                return name
+        return None
+
+    def text(self, key: str, lang: Lang, **values: Any) -> str:
+        try:
+            template = self.messages[lang][key]
+        except KeyError:
+            raise TemplateError(f"unknown message {key!r}") from None
+        return template.render(**values).strip()
+
+    def card(self, name: str, lang: Lang, **values: Any) -> dict[str, Any]:
+        try:
+            template = self.cards[name]
+        except KeyError:
+            raise TemplateError(f"unknown card {name!r}") from None
+        texts = _Texts(self, lang, values)
+        rendered = template.render(t=texts, lang=lang, **values)
+        card: dict[str, Any] = json.loads(rendered)
+        return card
+
+
+class _Texts:
+    """Lets a card template say `t.welcome_title` and get the text in the card's language."""
+
+    def __init__(self, templates: Templates, lang: Lang, values: Mapping[str, Any]) -> None:
+        self._templates = templates
+        self._lang = lang
+        self._values = values
+
+    def __getattr__(self, key: str) -> str:
+        return self._templates.text(key, self._lang, **self._values)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return self._templates.text(key, self._lang, **{**self._values, **values})
+
+
+def load_templates(
+    messages_dir: Path = MESSAGES_DIR,
+    cards_dir: Path = CARDS_DIR,
+    commands_file: Path = COMMANDS_FILE,
+) -> Templates:
+    """Load and compile every message and card; fail loudly on a missing or broken one."""
+    text_env = Environment(undefined=StrictUndefined, autoescape=False)
+    messages: dict[Lang, dict[str, Template]] = {}
+    for lang in LANGS:
+        path = messages_dir / f"{lang}.yaml"
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise TemplateError(f"{path}: {error}") from None
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            raise TemplateError(f"{path}: every message must be a key with a text")
+        messages[lang] = {key: text_env.from_string(value) for key, value in raw.items()}
+    keys = {lang: set(found) for lang, found in messages.items()}
+    for lang in LANGS:
+        missing = keys["nl"] - keys[lang] if lang != "nl" else keys["en"] - keys["nl"]
+        if missing:
+            raise TemplateError(f"{messages_dir / (lang + '.yaml')}: missing {sorted(missing)}")
+    card_env = _environment(cards_dir)
+    cards = {
+        path.name.removesuffix(".json.j2"): card_env.get_template(path.name)
+        for path in sorted(cards_dir.glob("*.json.j2"))
+    }
+    return Templates(messages=messages, cards=cards, commands=_load_commands(commands_file))
+
+
+def _load_commands(path: Path) -> dict[str, frozenset[str]]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise TemplateError(f"{path}: {error}") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise TemplateError(f"{path}: every command must be a name with a list of words")
+    return {name: frozenset(str(w).lower() for w in words) for name, words in raw.items()}

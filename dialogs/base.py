@@ -1,0 +1,37 @@
+"""The base every flow builds on: 'menu', 'help', 'hulp' and 'stop' work at any step."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
+from botbuilder.schema import ActivityTypes
+
+from dialogs.replies import Replies, lang_of
+
+
+class InterruptibleDialog(ComponentDialog):
+    """A ComponentDialog that lets the user leave it with a typed command, as in core-bot."""
+
+    def __init__(self, dialog_id: str, replies: Replies) -> None:
+        super().__init__(dialog_id)
+        self.replies = replies
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        result = await self.interrupt(inner_dc)
+        if result is not None:
+            return result
+        return await super().on_continue_dialog(inner_dc)
+
+    async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """End every dialog on 'menu' or 'stop' and answer; None when the turn is no command."""
+        turn_context = inner_dc.context
+        if turn_context.activity.type != ActivityTypes.message:
+            return None
+        command = self.replies.command(turn_context)
+        if command is None:
+            return None
+        await inner_dc.cancel_all_dialogs()
+        if command == "stop":
+            await turn_context.send_activity(self.replies.text("stopped", lang_of(turn_context)))
+        else:
+            await self.replies.send_menu(turn_context)
+        return DialogTurnResult(DialogTurnStatus.Complete)

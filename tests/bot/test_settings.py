@@ -1,0 +1,74 @@
+import pytest
+
+from bot.settings import Environment, SettingsError, load_settings
+
+PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "APP_ID": "00000000-0000-0000-0000-000000000001",
+    "APP_PASSWORD": "secret",
+    "APP_TYPE": "SingleTenant",
+    "APP_TENANTID": "tenant-1",
+    "ALLOWED_TENANT_IDS": "tenant-1",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    for name in [*PRODUCTION, "PORT", "DATABASE_URL"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's leaks in
+
+
+def test_development_is_the_default_and_allows_an_empty_app_id() -> None:
+    settings = load_settings()
+    assert settings.ENVIRONMENT is Environment.DEVELOPMENT
+    assert settings.APP_ID == ""
+    assert settings.PORT == 3978
+    assert settings.DATABASE_URL.startswith("sqlite+aiosqlite:///./data/")
+    assert not settings.auth_enabled
+
+
+def test_allowed_tenants_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLOWED_TENANT_IDS", " a , b,,c ")
+    assert load_settings().ALLOWED_TENANT_IDS == ["a", "b", "c"]
+
+
+def test_complete_production_settings_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.is_production and settings.auth_enabled
+
+
+@pytest.mark.parametrize(
+    "missing", ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "ALLOWED_TENANT_IDS"]
+)
+def test_production_refuses_to_start_without(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in PRODUCTION.items():
+        if name != missing:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=missing):
+        load_settings()
+
+
+def test_production_refuses_a_multi_tenant_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**PRODUCTION, "APP_TYPE": "MultiTenant"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match="SingleTenant"):
+        load_settings()
+
+
+def test_a_bad_port_is_refused_with_a_readable_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "not-a-port")
+    with pytest.raises(SettingsError, match="PORT"):
+        load_settings()
+
+
+def test_cli_explains_a_refused_configuration(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert main(["serve"]) == 2
+    assert "configuration refused" in capsys.readouterr().err
