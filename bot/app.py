@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from aiohttp import web
 from botbuilder.core import ConversationState
@@ -22,7 +24,11 @@ from bot.handler import WegwijzerBot
 from bot.remember import RememberConversation
 from bot.settings import Settings
 from bot.typing import ShowTyping
+from content.loader import Catalog, load_catalog
+from content.search import SearchIndex
 from content.templates import Templates, load_templates
+from dialogs.answers import Answers
+from dialogs.finder import FinderDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
 from storage.bot_state import SqlStorage
@@ -48,19 +54,33 @@ class Wegwijzer:
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
 
 
-def build_dialogs(replies: Replies) -> MainDialog:
+def build_dialogs(replies: Replies, catalog: Catalog, links: Mapping[str, str]) -> MainDialog:
     """Every conversation flow, wired to its services."""
-    return MainDialog(replies)
+    answers = Answers(replies, catalog, SearchIndex.build(catalog), links)
+    return MainDialog(
+        replies,
+        flows={"finder": FinderDialog(replies, catalog, links)},
+        actions={"item": answers.show_item},
+        answer_question=answers.answer_question,
+    )
 
 
-def build(settings: Settings, *, templates: Templates | None = None) -> Wegwijzer:
+def _load_toolkit(settings: Settings) -> Catalog:
+    return load_catalog(Path(settings.TOOLKIT_DIR)) if settings.TOOLKIT_DIR else load_catalog()
+
+
+def build(
+    settings: Settings, *, templates: Templates | None = None, catalog: Catalog | None = None
+) -> Wegwijzer:
     """Build one instance of the bot from settings; nothing global, nothing started."""
     engine = create_engine(settings.DATABASE_URL)
     session_factory = create_session_factory(engine)
     replies = Replies(templates or load_templates())
     conversation_state = ConversationState(SqlStorage(session_factory))
     bot = WegwijzerBot(
-        conversation_state=conversation_state, dialog=build_dialogs(replies), replies=replies
+        conversation_state=conversation_state,
+        dialog=build_dialogs(replies, catalog or _load_toolkit(settings), settings.links()),
+        replies=replies,
     )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
     adapter.on_turn_error = make_on_turn_error(replies)

@@ -21,6 +21,7 @@ class Button:
     data: dict[str, Any] = field(default_factory=dict)
     verb: str | None = None
     url: str | None = None
+    sends_inputs: bool = True
 
 
 @dataclass
@@ -90,5 +91,6 @@ def _actions(actions: list[dict[str, Any]], out: CardText) -> None:
                 data=dict(action.get("data") or {}),
                 verb=action.get("verb"),
                 url=action.get("url"),
+                sends_inputs=str(action.get("associatedInputs", "auto")).lower() != "none",
             )
         )

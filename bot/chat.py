@@ -139,7 +139,8 @@ async def _press(
         print(f"(opent in de browser: {button.url})")  # noqa: T201
         return cards
     card = next(c for c in cards if button in c.buttons)
-    values = {field_.id: _ask_input(field_) for field_ in card.inputs}
+    fields = card.inputs if button.sends_inputs else []
+    values = {field_.id: _ask_input(field_) for field_ in fields}
     data = {**button.data, **values}
     before = len(connector.received)
     if button.kind == "Action.Execute":

@@ -88,11 +88,23 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from content.loader import ContentError
+    from content.templates import TemplateError
+
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
     except SettingsError as error:
         sys.stderr.write(f"wegwijzer: configuration refused: {error}\n")
+        return 2
+    except ContentError as error:
+        problems = "\n".join(str(problem) for problem in error.problems)
+        sys.stderr.write(
+            f"wegwijzer: content refused, run 'wegwijzer content check':\n{problems}\n"
+        )
+        return 2
+    except TemplateError as error:
+        sys.stderr.write(f"wegwijzer: templates refused: {error}\n")
         return 2
     return code
 

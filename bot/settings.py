@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/wegwijzer.db"
     ALLOWED_TENANT_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
+    # The toolkit folder; empty means the one shipped in content/toolkit.
+    TOOLKIT_DIR: str = ""
+    # Links the toolkit's offers point at (their `link_setting`); the Bureau fills them in.
+    TRAINING_INCLUSIEF_LEIDERSCHAP_URL: str = ""
+    TOOLKIT_ID_URL: str = ""
+    VERTROUWENSPERSOON_URL: str = ""
 
     @field_validator("ALLOWED_TENANT_IDS", mode="before")
     @classmethod
@@ -75,6 +81,14 @@ class Settings(BaseSettings):
         if not self.ALLOWED_TENANT_IDS:
             raise SettingsError("production needs ALLOWED_TENANT_IDS (the city's tenant id)")
         return self
+
+    def links(self) -> dict[str, str]:
+        """The filled-in links, by setting name, for the offers' link buttons."""
+        return {
+            name: value
+            for name, value in self.model_dump().items()
+            if name.endswith("_URL") and name != "DATABASE_URL" and value
+        }
 
     @property
     def is_production(self) -> bool:

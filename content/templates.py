@@ -83,6 +83,10 @@ class _Texts:
         self._values = values
 
     def __getattr__(self, key: str) -> str:
+        # Jinja probes objects for attributes of its own: an unknown name must be an
+        # AttributeError, so that it becomes a (strict) undefined and fails loudly at render.
+        if key not in self._templates.messages[self._lang]:
+            raise AttributeError(key)
         return self._templates.text(key, self._lang, **self._values)
 
     def __call__(self, key: str, **values: Any) -> str:

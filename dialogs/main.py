@@ -22,6 +22,9 @@ NOT_YET = {
     "wethouder": "not_yet_wethouder",
     "coaching": "not_yet_coaching",
     "my_data": "not_yet_my_data",
+    "signup": "not_yet_signup",
+    "apply": "not_yet_apply",
+    "link_missing": "link_missing",
 }
 
 

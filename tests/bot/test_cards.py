@@ -54,3 +54,71 @@ def test_texts_with_quotes_and_newlines_cannot_break_a_card(templates: Templates
 
 def test_dutch_and_english_have_the_same_messages(templates: Templates) -> None:
     assert set(templates.messages["nl"]) == set(templates.messages["en"])
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Any:
+    from content.loader import load_catalog
+
+    return load_catalog()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_toolkit_item_card_is_valid(
+    lang: str, templates: Templates, catalog: Any, validator: Draft6Validator
+) -> None:
+    from dialogs.views import Views
+
+    items = {item.id: item for item in catalog.items()}
+    views = Views(templates, lang, {"TOOLKIT_ID_URL": "https://example.invalid/t"})  # type: ignore[arg-type]
+    for item in items.values():
+        assert_valid(templates.card("item", lang, **views.item(item, items)), validator)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_finder_card_is_valid_for_every_role_and_need(
+    lang: str, templates: Templates, catalog: Any, validator: Draft6Validator
+) -> None:
+    from content.schema import Need, Role
+    from dialogs.views import Views
+    from services.matching import FinderAnswers, recommend
+
+    items = {item.id: item for item in catalog.items()}
+    views = Views(templates, lang, {})  # type: ignore[arg-type]
+    for role in Role:
+        for need in [None, *Need]:
+            result = recommend(catalog, FinderAnswers(role=role, need=need))
+            card = templates.card(
+                "recommendations",
+                lang,
+                **views.recommendations(result, items, catalog.themes),  # type: ignore[arg-type]
+            )
+            assert_valid(card, validator)
+    question = templates.card(
+        "question",
+        lang,
+        step=2,
+        steps=4,
+        question="?",
+        choices=[("a", "A")],  # type: ignore[arg-type]
+        skippable=True,
+        retry=True,
+    )
+    assert_valid(question, validator)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_answer_cards_are_valid(
+    lang: str, templates: Templates, catalog: Any, validator: Draft6Validator
+) -> None:
+    hits = [{"title": "T", "kind": "K", "summary": "S", "why": "W", "buttons": []}]
+    assert_valid(templates.card("answers", lang, hits=hits), validator)  # type: ignore[arg-type]
+    assert_valid(templates.card("no_answer", lang), validator)  # type: ignore[arg-type]
+
+
+def test_every_link_setting_in_the_toolkit_is_a_setting(catalog: Any) -> None:
+    from bot.settings import Settings
+
+    for offer in catalog.offers.values():
+        if offer.link_setting:
+            assert offer.link_setting in Settings.model_fields, offer.id

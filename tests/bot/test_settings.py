@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from bot.settings import Environment, SettingsError, load_settings
@@ -14,7 +16,7 @@ PRODUCTION = {
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in [*PRODUCTION, "PORT", "DATABASE_URL"]:
+    for name in [*PRODUCTION, "PORT", "DATABASE_URL", "TOOLKIT_DIR"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's leaks in
 
@@ -72,3 +74,19 @@ def test_cli_explains_a_refused_configuration(
     monkeypatch.setenv("ENVIRONMENT", "production")
     assert main(["serve"]) == 2
     assert "configuration refused" in capsys.readouterr().err
+
+
+def test_serve_refuses_bad_content_with_the_problems_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bot.cli import main
+
+    offers = tmp_path / "toolkit" / "offers"
+    offers.mkdir(parents=True)
+    (offers / "kapot.md").write_text("---\nid: kapot\n---\nTekst\n", encoding="utf-8")
+    monkeypatch.setenv("TOOLKIT_DIR", str(tmp_path / "toolkit"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "content refused" in err and "kapot.md" in err
+    assert "Traceback" not in err

@@ -1,0 +1,90 @@
+"""Finding an offer end to end through /api/messages: the finder, a free question, an item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.web.conftest import RunningBot
+from tests.web.test_messages import cards
+
+
+def texts(card: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+
+    def walk(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            if element["type"] == "TextBlock":
+                found.append(element["text"])
+            walk(element.get("items", []))
+
+    walk(card["body"])
+    return found
+
+
+def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = list(card.get("actions", []))
+
+    def walk(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            if element["type"] == "ActionSet":
+                found.extend(element["actions"])
+            walk(element.get("items", []))
+
+    walk(card["body"])
+    return found
+
+
+async def test_walking_the_finder_over_http_ends_with_recommendations(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    _, messages = await running_bot.send(user.presses({"action": "finder"}))
+    assert "Wat is je rol?" in texts(cards(messages)[0])
+    for answer in ("afdelingsmanager", "assertiviteit-weerbaarheid", "dilemma"):
+        await running_bot.send(user.presses({"finder": answer}))
+    _, messages = await running_bot.send(user.presses({"finder": "een_op_een"}))
+    (result,) = cards(messages)
+    assert texts(result)[0] == "Dit past bij jou"
+    assert "Pilot 1-op-1 coaching voor leidinggevenden" in texts(result)
+    apply = [b for b in buttons(result) if b["title"] == "Solliciteren"]
+    assert apply and apply[0]["data"] == {"action": "apply", "offer": "coaching-pilot"}
+    _, messages = await running_bot.send(user.presses(apply[0]["data"]))
+    assert "kan nog niet" in messages[0]["text"]
+
+
+async def test_the_finder_state_survives_between_turns_in_sql(running_bot: RunningBot) -> None:
+    user = running_bot.user()
+    other = running_bot.user()
+    await running_bot.send(user.presses({"action": "finder"}))
+    await running_bot.send(other.presses({"action": "finder"}))
+    _, messages = await running_bot.send(user.presses({"finder": "teammanager"}))
+    assert "Over welk onderwerp gaat je vraag?" in texts(cards(messages)[0])
+    _, messages = await running_bot.send(other.says("menu"))
+    assert texts(cards(messages)[0])[0] == "Waar kan ik je mee helpen?"
+
+
+async def test_a_free_question_gets_three_answers_with_a_reason_each(
+    running_bot: RunningBot,
+) -> None:
+    question = "mijn team maakt grapjes over afkomst, wat kan ik doen?"
+    _, messages = await running_bot.send(running_bot.user().says(question))
+    (answer,) = cards(messages)
+    assert texts(answer)[0] == "Dit vond ik bij je vraag"
+    reasons = [t for t in texts(answer) if t.startswith("Omdat je schreef over:")]
+    assert len(reasons) == 3
+    more = [b for b in buttons(answer) if b["data"].get("action") == "item"]
+    assert more[0]["data"]["id"] == "grapjes-en-opmerkingen"
+    _, messages = await running_bot.send(running_bot.user().presses(more[0]["data"]))
+    assert texts(cards(messages)[0])[0] == "In mijn team worden grapjes gemaakt over afkomst"
+
+
+async def test_an_off_topic_question_is_offered_to_the_bureau(running_bot: RunningBot) -> None:
+    _, messages = await running_bot.send(running_bot.user().says("wanneer is de kerstborrel"))
+    (card,) = cards(messages)
+    assert texts(card)[0] == "Daar heb ik geen goed antwoord op"
+    assert {"action": "help_request"} in [b["data"] for b in buttons(card)]
+
+
+async def test_an_unknown_item_gets_an_answer_and_the_menu(running_bot: RunningBot) -> None:
+    _, messages = await running_bot.send(running_bot.user().presses({"action": "item", "id": 7}))
+    assert "kan ik niet" in messages[0]["text"]
