@@ -30,7 +30,8 @@ def conversation_record(activity: Activity) -> ConversationRecord | None:
     if scope == PERSONAL:
         owner = activity.from_property.aad_object_id if activity.from_property else None
     else:
-        owner = conversation.id
+        # A channel thread's id is the channel's id plus ";messageid=...": one row per channel.
+        owner = conversation.id.split(";", 1)[0]
     if not owner:
         return None
     reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()

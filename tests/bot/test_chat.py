@@ -1,0 +1,52 @@
+"""`wegwijzer chat` as a developer uses it: a real process, typed lines in, readable cards out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+WEGWIJZER = Path(sys.executable).parent / "wegwijzer"
+
+
+def chat(tmp_path: Path, lines: list[str], *, locale: str = "nl-NL") -> str:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db",
+        "ENVIRONMENT": "development",
+        "APP_ID": "",
+    }
+    done = subprocess.run(
+        [str(WEGWIJZER), "chat", "--locale", locale],
+        input="\n".join([*lines, "/quit"]) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_chat_shows_the_welcome_and_walks_the_finder_by_numbers(tmp_path: Path) -> None:
+    # Press 1 (find an offer); at each question press 1 (next) and type the choice's number.
+    out = chat(tmp_path, ["1", "1", "1", "1", "4", "1", "3", "1", "3"])
+    assert "Welkom bij Wegwijzer I&D" in out
+    assert "[1] Aanbod vinden dat bij mij past" in out
+    assert "Vraag 1 van 4" in out and "(1) Teammanager" in out
+    assert "Dit past bij jou" in out
+    assert "Gespreksbegeleider voor een teamgesprek" in out
+    assert "Traceback" not in out
+
+
+def test_chat_answers_a_free_question_and_opens_an_item(tmp_path: Path) -> None:
+    out = chat(tmp_path, ["mijn team maakt grapjes over afkomst, wat kan ik doen?", "1"])
+    assert "Dit vond ik bij je vraag" in out
+    assert "Omdat je schreef over:" in out
+    assert "Als leidinggevende zet jij de norm." in out
+
+
+def test_chat_speaks_english_with_an_english_locale(tmp_path: Path) -> None:
+    assert "Welcome to Wegwijzer I&D" in chat(tmp_path, [], locale="en-US")
