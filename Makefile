@@ -38,8 +38,12 @@ chat: install
 search-bench: install
 	$(BIN)/wegwijzer search bench
 
+# Issue 4's throughput benchmark (see bench/__init__.py); options through ARGS="--only wegwijzer".
 bench: install
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || apt-get install -y wrk || { \
+		echo "make bench needs wrk: run 'apt-get install -y wrk' as root (or build it from github.com/wg/wrk)" >&2; \
+		exit 1; }
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

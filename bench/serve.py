@@ -1,0 +1,100 @@
+"""`python -m bench.serve <kind> --port P`: one benchmark server in this process, until SIGTERM.
+
+Kinds: floor, echo, wegwijzer (needs --database-url) and connector (the fake Bot Connector).
+Every kind also runs the event-loop stall monitor and answers /bench/stats and /bench/reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bench.monitor import add_bench_routes
+
+KINDS = ("floor", "echo", "wegwijzer", "connector")
+HOST = "127.0.0.1"
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_app(kind: str, database_url: str | None) -> web.Application:
+    """The application of `kind`, with the benchmark's routes added."""
+    if kind == "floor":
+        from bench.floor import create_floor_app
+
+        app = create_floor_app()
+    elif kind == "echo":
+        from bench.echo import create_echo_app
+
+        app = create_echo_app()
+    elif kind == "wegwijzer":
+        from bench.wegwijzer import create_wegwijzer_app
+
+        if database_url is None:
+            raise SystemExit("wegwijzer needs --database-url")
+        app = create_wegwijzer_app(database_url)
+    else:
+        from bench.connector import FakeConnector
+
+        connector = FakeConnector()
+        app = connector.app()
+        app.router.add_get("/healthz", _healthz)
+        add_bench_routes(app, extra_stats=connector.stats, on_reset=connector.reset)
+        return app
+    add_bench_routes(app)
+    return app
+
+
+async def serve(app: web.Application, port: int) -> None:
+    """Serve `app` on the loopback port until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, HOST, port).start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
+    root.add_argument("kind", choices=KINDS)
+    root.add_argument("--port", type=int, required=True)
+    root.add_argument("--database-url", help="for wegwijzer: the database to migrate and use")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.kind == "wegwijzer" and args.database_url:
+        from bench.wegwijzer import prepare_database
+
+        prepare_database(args.database_url)
+
+    async def run() -> None:
+        # Built inside the loop: some parts (client sessions, adapters) bind to it.
+        await serve(build_app(args.kind, args.database_url), args.port)
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

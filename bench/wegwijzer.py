@@ -1,0 +1,30 @@
+"""The real bot, built by its own composition root with benchmark settings."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bench.scenario import TENANT
+from bot.app import create_app
+from bot.settings import Environment, Settings
+from storage.migrate import upgrade
+
+
+def benchmark_settings(database_url: str) -> Settings:
+    """Development settings without APP_ID (no token checks), only the benchmark's tenant."""
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=database_url,
+        ALLOWED_TENANT_IDS=[TENANT],
+        ENVIRONMENT=Environment.DEVELOPMENT,
+        LOG_LEVEL="WARNING",
+    )
+
+
+def prepare_database(database_url: str) -> None:
+    """Migrate the database; blocks, so call it before the event loop starts."""
+    upgrade(database_url)
+
+
+def create_wegwijzer_app(database_url: str) -> web.Application:
+    return create_app(benchmark_settings(database_url))
