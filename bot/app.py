@@ -10,14 +10,13 @@ from functools import partial
 from pathlib import Path
 
 from aiohttp import web
-from botbuilder.core import ConversationState
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapter import WegwijzerAdapter
+from bot.auth import use_async_signing_keys
+from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot
@@ -31,7 +30,7 @@ from dialogs.answers import Answers
 from dialogs.finder import FinderDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
-from storage.bot_state import SqlStorage
+from storage.bot_state import FastConversationState, SqlStorage
 from storage.db import create_engine, create_session_factory, ping
 from storage.uow import UnitOfWork
 
@@ -46,7 +45,8 @@ class Wegwijzer:
 
     settings: Settings
     engine: AsyncEngine
-    adapter: CloudAdapter
+    adapter: WegwijzerAdapter
+    connector_http: ConnectorHttp
     bot: WegwijzerBot
     replies: Replies
 
@@ -76,13 +76,17 @@ def build(
     engine = create_engine(settings.DATABASE_URL)
     session_factory = create_session_factory(engine)
     replies = Replies(templates or load_templates())
-    conversation_state = ConversationState(SqlStorage(session_factory))
+    conversation_state = FastConversationState(SqlStorage(session_factory))
     bot = WegwijzerBot(
         conversation_state=conversation_state,
         dialog=build_dialogs(replies, catalog or _load_toolkit(settings), settings.links()),
         replies=replies,
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    use_async_signing_keys()
+    connector_http = ConnectorHttp()
+    adapter = WegwijzerAdapter(
+        CachingAuthentication(ConfigurationBotFrameworkAuthentication(settings), connector_http)
+    )
     adapter.on_turn_error = make_on_turn_error(replies)
     adapter.use(
         TenantGuard(
@@ -92,25 +96,29 @@ def build(
     )
     adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
-    return Wegwijzer(settings=settings, engine=engine, adapter=adapter, bot=bot, replies=replies)
-
-
-async def _is_activity(request: web.Request) -> bool:
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        return False
-    return isinstance(body, dict) and isinstance(body.get("type"), str)
+    return Wegwijzer(
+        settings=settings,
+        engine=engine,
+        adapter=adapter,
+        connector_http=connector_http,
+        bot=bot,
+        replies=replies,
+    )
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
     wegwijzer = request.app[APP_KEY]
     if request.content_type != "application/json":
         return web.Response(status=415)
-    if not await _is_activity(request):
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return web.Response(status=400, text="expected a Bot Framework activity")
-    response = await wegwijzer.adapter.process(request, wegwijzer.bot)
-    return response if response is not None else web.Response(status=201)
+    return await wegwijzer.adapter.process_body(
+        body, request.headers.get("Authorization", ""), wegwijzer.bot
+    )
 
 
 async def _healthz(_: web.Request) -> web.Response:
@@ -125,6 +133,7 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 async def _dispose(app: web.Application) -> None:
+    await app[APP_KEY].connector_http.close()
     await app[APP_KEY].engine.dispose()
 
 

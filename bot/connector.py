@@ -1,0 +1,327 @@
+"""Calls to the Bot Connector service over one pooled aiohttp session, with clients built once.
+
+The stock `CloudAdapter` builds a new msrest `ConnectorClient` and `UserTokenClient` for every
+turn (half of a turn's CPU went into msrest's configuration and retry-policy objects) and sends
+each reply through blocking `requests` in a thread pool, over a new TCP connection. Here:
+
+- `CachingAuthentication` wraps the configured `BotFrameworkAuthentication`: every incoming
+  request is still validated by it, in full; only the clients it hands out are kept, per app id,
+  service URL and audience.
+- `PooledConversations` sends, replies to, updates and deletes activities over one shared
+  aiohttp session, with the bearer token the same credentials would have signed msrest's
+  request with. Tokens are fetched in a worker thread (MSAL is synchronous) and reused until
+  shortly before they expire, so the event loop never waits on Azure AD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import jwt
+import requests
+from botbuilder.schema import Activity, ResourceResponse
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.aio.operations_async import ConversationsOperations
+from botframework.connector.auth import (
+    AppCredentials,
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+from botframework.connector.skills import BotFrameworkClient
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from bot.wire import to_json
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Wegwijzer-ID (BotBuilder Python 4.17; aiohttp)"
+TOKEN_MARGIN = 300.0  # refresh a token five minutes before it expires
+TOKEN_FALLBACK_LIFETIME = 600.0  # when a token's expiry cannot be read
+MAX_CACHED_CLIENTS = 256
+RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class ConnectorError(Exception):
+    """The Bot Connector answered with an error status."""
+
+    def __init__(self, status: int, method: str) -> None:
+        super().__init__(f"Bot Connector answered {status} to {method}")
+        self.status = status
+
+
+class _Transient(ConnectorError):
+    """A status worth trying again: throttled or the service briefly unavailable."""
+
+
+class ConnectorHttp:
+    """The one HTTP session for the Bot Connector, and the tokens for its calls."""
+
+    def __init__(self, *, attempts: int = 3, timeout: float = 30.0) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._attempts = attempts
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._tokens: dict[int, tuple[str, float]] = {}
+        self._token_locks: dict[int, asyncio.Lock] = {}
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT},
+                json_serialize=_compact_json,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        credentials: AppCredentials,
+        *,
+        body: dict[str, Any] | None = None,
+        conversation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One call, tried again on a dropped connection, 429 or 502-504; its JSON answer."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.2, max=2.0),
+            retry=retry_if_exception_type((_Transient, aiohttp.ClientConnectionError)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._call_once(method, url, credentials, body, conversation_id)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _call_once(
+        self,
+        method: str,
+        url: str,
+        credentials: AppCredentials,
+        body: dict[str, Any] | None,
+        conversation_id: str | None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if conversation_id is not None:
+            headers["x-ms-conversation-id"] = conversation_id
+        token = await self.token(credentials)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self._http().request(method, url, json=body, headers=headers) as response:
+            if response.status == 401 and token is not None:
+                self._tokens.pop(id(credentials), None)  # rejected: fetch a new one next time
+            if response.status in RETRIED_STATUSES:
+                raise _Transient(response.status, method)
+            if response.status >= 300:
+                raise ConnectorError(response.status, method)
+            if response.content_type != "application/json":
+                return {}
+            answer = await response.json()
+            return answer if isinstance(answer, dict) else {}
+
+    async def token(self, credentials: AppCredentials) -> str | None:
+        """The bearer token for these credentials, or None when auth is off (no app id)."""
+        app_id = credentials.microsoft_app_id
+        if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
+            return None
+        key = id(credentials)
+        cached = self._tokens.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        lock = self._token_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(key)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]
+            token: str = await asyncio.to_thread(credentials.get_access_token)
+            self._tokens[key] = (token, time.monotonic() + _lifetime(token) - TOKEN_MARGIN)
+            return token
+
+
+def _lifetime(token: str) -> float:
+    """Seconds until the token expires, read from its own `exp` claim."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return max(float(claims["exp"]) - time.time(), TOKEN_MARGIN)
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return TOKEN_FALLBACK_LIFETIME + TOKEN_MARGIN
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class PooledConversations(ConversationsOperations):
+    """The conversation operations a turn uses, over the shared session; the rest via msrest."""
+
+    def __init__(self, client: ConnectorClient, http: ConnectorHttp) -> None:
+        super().__init__(client._client, client.config, client._serialize, client._deserialize)
+        self._http = http
+        self._base = str(client.config.base_url).rstrip("/") + "/v3/conversations/"
+        self._credentials: AppCredentials = client.config.credentials
+
+    def _url(self, conversation_id: str, activity_id: str | None = None) -> str:
+        url = self._base + quote(conversation_id, safe="") + "/activities"
+        return url if activity_id is None else url + "/" + quote(activity_id, safe="")
+
+    async def _activity_call(
+        self, method: str, url: str, conversation_id: str, activity: Activity
+    ) -> ResourceResponse:
+        answer = await self._http.call(
+            method,
+            url,
+            self._credentials,
+            body=to_json(activity),
+            conversation_id=conversation_id,
+        )
+        return ResourceResponse(id=answer.get("id"))
+
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Activity, *_: Any, **__: Any
+    ) -> ResourceResponse:
+        return await self._activity_call(
+            "POST", self._url(conversation_id), conversation_id, activity
+        )
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity, *_: Any, **__: Any
+    ) -> ResourceResponse:
+        return await self._activity_call(
+            "POST", self._url(conversation_id, activity_id), conversation_id, activity
+        )
+
+    async def update_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity, *_: Any, **__: Any
+    ) -> ResourceResponse:
+        return await self._activity_call(
+            "PUT", self._url(conversation_id, activity_id), conversation_id, activity
+        )
+
+    async def delete_activity(
+        self, conversation_id: str, activity_id: str, *_: Any, **__: Any
+    ) -> None:
+        await self._http.call(
+            "DELETE",
+            self._url(conversation_id, activity_id),
+            self._credentials,
+            conversation_id=conversation_id,
+        )
+
+
+class CachingConnectorFactory(ConnectorFactory):
+    """Hands out one connector client per service URL and audience, built on first use."""
+
+    def __init__(self, inner: ConnectorFactory, http: ConnectorHttp) -> None:
+        self._inner = inner
+        self._http = http
+        self._clients: OrderedDict[tuple[str, str | None], ConnectorClient] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (service_url, audience)
+        client = self._clients.get(key)
+        if client is None:
+            async with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = await self._inner.create(service_url, audience)
+                    client.conversations = PooledConversations(client, self._http)
+                    self._clients[key] = client
+                    while len(self._clients) > MAX_CACHED_CLIENTS:
+                        self._clients.popitem(last=False)
+        self._clients.move_to_end(key)
+        return client
+
+
+class CachingAuthentication(BotFrameworkAuthentication):
+    """The configured authentication, unchanged for validation; its clients kept per app id."""
+
+    def __init__(self, inner: BotFrameworkAuthentication, http: ConnectorHttp) -> None:
+        self._inner = inner
+        self._http = http
+        self._factories: dict[str, CachingConnectorFactory] = {}
+        self._token_clients: dict[str, UserTokenClient] = {}
+
+    def _factory(self, claims_identity: ClaimsIdentity) -> CachingConnectorFactory:
+        app_id = _app_id(claims_identity)
+        factory = self._factories.get(app_id)
+        if factory is None:
+            factory = CachingConnectorFactory(
+                self._inner.create_connector_factory(claims_identity), self._http
+            )
+            self._factories[app_id] = factory
+        return factory
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        # Every request is validated by the configured authentication, every time.
+        try:
+            result: AuthenticateRequestResult = await self._inner.authenticate_request(
+                activity, auth_header
+            )
+        except PermissionError:
+            raise
+        except requests.RequestException:
+            raise  # the signing keys could not be fetched: our problem, not the caller's
+        except Exception as error:
+            # The library lets a malformed token or a failed check escape as a DecodeError or a
+            # bare Exception (a 500); to the caller it is what it is: not authorised.
+            log.info("request refused: %s", type(error).__name__)
+            raise PermissionError("the request's token is not valid") from error
+        result.connector_factory = self._factory(result.claims_identity)
+        return result
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._factory(claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        app_id = _app_id(claims_identity)
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._token_clients[app_id] = client
+        return client
+
+    def create_bot_framework_client(self) -> BotFrameworkClient:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return str(self._inner.get_originating_audience())
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)
+
+
+def _app_id(claims_identity: ClaimsIdentity) -> str:
+    claims = claims_identity.claims or {}
+    value = claims.get(AuthenticationConstants.AUDIENCE_CLAIM) or claims.get(
+        AuthenticationConstants.APP_ID_CLAIM
+    )
+    return str(value or "")

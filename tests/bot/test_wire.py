@@ -1,0 +1,87 @@
+"""The fast activity (de)serialiser gives what msrest gives, on real Teams activities and cards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from bot.chat import TeamsUser
+from bot.wire import activity_from_json, to_json
+from content.loader import load_catalog
+from content.templates import load_templates
+from dialogs.replies import Replies
+from dialogs.views import Views
+
+USER = TeamsUser("http://127.0.0.1:1/api/messages", "https://smba.trafficmanager.net/emea/", "t")
+
+INCOMING = {
+    "message": USER.says("mijn team maakt grapjes, wat kan ik doen?"),
+    "button": USER.presses({"finder": "teammanager", "step": 1}),
+    "install": USER.install(),
+    "invoke": USER.executes("finder", {"finder": "team"}),
+    "rich": {
+        **USER.says("hallo"),
+        "localTimestamp": "2026-11-23T11:00:00.123+01:00",
+        "entities": [{"type": "clientInfo", "locale": "nl-NL", "country": "NL"}],
+        "attachments": [{"contentType": "text/html", "content": "<p>hallo</p>"}],
+        "channelData": {"tenant": {"id": "t"}, "source": {"name": "message"}},
+        "from": {"id": "29:x", "aadObjectId": "x", "name": "N", "role": "user"},
+        "conversation": {"id": "19:c;messageid=1", "conversationType": "channel", "isGroup": True},
+        "unknownField": {"kept": True},
+    },
+}
+
+
+def attributes(value: Any) -> Any:
+    """Every attribute, recursively, additional_properties included."""
+    if hasattr(value, "_attribute_map"):
+        return {name: attributes(item) for name, item in vars(value).items()}
+    if isinstance(value, list):
+        return [attributes(item) for item in value]
+    if isinstance(value, dict):
+        return {key: attributes(item) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name", INCOMING)
+def test_incoming_activities_deserialise_as_msrest_does(name: str) -> None:
+    body = INCOMING[name]
+    expected = Activity().deserialize(body)
+    fast = activity_from_json(body)
+    assert attributes(fast) == attributes(expected)
+    assert to_json(fast) == expected.serialize()
+
+
+def all_cards() -> list[Activity]:
+    templates = load_templates()
+    replies = Replies(templates)
+    catalog = load_catalog()
+    items = {item.id: item for item in catalog.items()}
+    cards = []
+    for lang in ("nl", "en"):
+        views = Views(templates, lang, {})  # type: ignore[arg-type]
+        cards += [replies.card("welcome", lang), replies.card("menu", lang)]  # type: ignore[arg-type]
+        cards += [replies.card("item", lang, **views.item(i, items)) for i in items.values()]  # type: ignore[arg-type]
+        cards.append(replies.text("error_text", lang))  # type: ignore[arg-type]
+    return cards
+
+
+def test_every_outgoing_card_serialises_as_msrest_does() -> None:
+    reference = TurnContext.get_conversation_reference(activity_from_json(INCOMING["rich"]))
+    for card in all_cards():
+        reply = TurnContext.apply_conversation_reference(card, reference)
+        reply.timestamp = datetime(2026, 11, 23, 10, 0, 0, 120000, tzinfo=UTC)
+        assert to_json(reply) == reply.serialize()
+
+
+def test_a_wrongly_typed_field_is_refused_like_msrest_refuses_it() -> None:
+    body = {**INCOMING["message"], "timestamp": "not a date"}
+    with pytest.raises(Exception) as fast:
+        activity_from_json(body)
+    with pytest.raises(Exception) as stock:
+        Activity().deserialize(body)
+    assert type(fast.value) is type(stock.value)
