@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ CONTENT_DIR = Path(__file__).parent
 MESSAGES_DIR = CONTENT_DIR / "messages"
 CARDS_DIR = CONTENT_DIR / "cards"
 COMMANDS_FILE = CONTENT_DIR / "commands.yaml"
+# Rendered cards kept per (card, language, values). Cards hold content, never what a user typed.
+CARD_CACHE_SIZE = 1024
 
 
 class TemplateError(ValueError):
@@ -47,6 +50,9 @@ class Templates:
     messages: Mapping[Lang, Mapping[str, Template]]
     cards: Mapping[str, Template]
     commands: Mapping[str, frozenset[str]]
+    _rendered: OrderedDict[tuple[str, str, str], str] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
 
     def command(self, text: str | None) -> str | None:
         """Name the command ('menu', 'stop') a typed text is, or None."""
@@ -68,10 +74,27 @@ class Templates:
             template = self.cards[name]
         except KeyError:
             raise TemplateError(f"unknown card {name!r}") from None
-        texts = _Texts(self, lang, values)
-        rendered = template.render(t=texts, lang=lang, **values)
-        card: dict[str, Any] = json.loads(rendered)
-        return card
+        # A card is a pure function of its name, language and values: render each once. A fresh
+        # dict comes out of every call, so no caller can change another's card.
+        try:
+            key = (name, lang, json.dumps(values, sort_keys=True))
+        except (TypeError, ValueError):  # values that are not plain data: render every time
+            return _parse(template.render(t=_Texts(self, lang, values), lang=lang, **values))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = template.render(t=_Texts(self, lang, values), lang=lang, **values)
+            _parse(rendered)  # a broken card must fail here, not be cached
+            self._rendered[key] = rendered
+            if len(self._rendered) > CARD_CACHE_SIZE:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        return _parse(rendered)
+
+
+def _parse(rendered: str) -> dict[str, Any]:
+    card: dict[str, Any] = json.loads(rendered)
+    return card
 
 
 class _Texts:

@@ -3,8 +3,8 @@
 The eTag rules are those of the Bot Framework storages: an item written with eTag None or "*"
 overwrites; an item written with an eTag is only written when that is still the stored eTag,
 checked by the database in the same statement as the write, so two instances handling turns of
-one conversation cannot both win. Items are flattened with jsonpickle, as
-CosmosDbPartitionedStorage does, because dialog state holds objects.
+one conversation cannot both win. Items are stored in jsonpickle's format, as
+CosmosDbPartitionedStorage stores them, because dialog state holds objects (see state_codec).
 """
 
 from __future__ import annotations
@@ -15,22 +15,51 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import uuid4
 
-from botbuilder.core import Storage
-from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
-from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
-from sqlalchemy import Table, delete, select, update
+from botbuilder.core import ConversationState, Storage, TurnContext
+from botbuilder.core.bot_state import CachedBotState
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import dialect_insert
+from storage import state_codec
+from storage.db import dialect_insert, writer_turn
 from storage.models import BotStateItem
 from storage.types import utcnow
 
 _STATE = cast(Table, BotStateItem.__table__)
 _ANY_ETAG = "*"
+# Statements are built once and executed with parameters, so SQLAlchemy compiles each once.
+_READ = select(_STATE.c.key, _STATE.c.data, _STATE.c.etag).where(
+    _STATE.c.key.in_(bindparam("keys", expanding=True))
+)
+# The eTag check and the write are one statement: no other writer can get in between.
+_UPDATE_IF_ETAG = (
+    update(_STATE)
+    .where(_STATE.c.key == bindparam("b_key"), _STATE.c.etag == bindparam("b_expected"))
+    .values(data=bindparam("b_data"), etag=bindparam("b_etag"), updated_at=bindparam("b_now"))
+)
 
 
 class EtagConflictError(Exception):
     """The stored item changed (or went) since it was read; the turn must start over."""
+
+
+class _CachedState(CachedBotState):  # type: ignore[misc,unused-ignore]
+    def compute_hash(self, obj: object) -> str:
+        return state_codec.dumps(obj)
+
+
+class FastConversationState(ConversationState):  # type: ignore[misc,unused-ignore]
+    """`ConversationState` whose "did this turn change it?" check uses the fast codec.
+
+    The stock check flattens the state with jsonpickle on load, on save and after the write.
+    """
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if force or not cached or not cached.state:
+            key = self.get_storage_key(turn_context)
+            items = await self._storage.read([key])
+            turn_context.turn_state[self._context_service_key] = _CachedState(items.get(key))
 
 
 class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is untyped
@@ -49,6 +78,15 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
             if engine.dialect.name == "postgresql"
             else engine
         )
+        insert = dialect_insert(engine.dialect, _STATE)
+        self._upsert = insert.on_conflict_do_update(
+            index_elements=[_STATE.c.key],
+            set_={
+                "data": insert.excluded.data,
+                "etag": insert.excluded.etag,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
 
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         """The stored items among `keys`, each with its current `e_tag`; unknown keys are absent."""
@@ -58,9 +96,7 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         if not wanted:
             return {}
         async with self._one_statement_engine.connect() as connection:
-            result = await connection.execute(
-                select(_STATE.c.key, _STATE.c.data, _STATE.c.etag).where(_STATE.c.key.in_(wanted))
-            )
+            result = await connection.execute(_READ, {"keys": wanted})
             rows = result.all()
         return {row.key: _restore(row.data, row.etag) for row in rows}
 
@@ -77,10 +113,10 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         new_etags = {key: uuid4().hex for key in changes}
         now = utcnow()
         engine = self._one_statement_engine if len(changes) == 1 else self._engine
-        async with engine.begin() as connection:
+        async with writer_turn(engine), engine.begin() as connection:
             # Sorted, so concurrent batches lock rows in one order and cannot deadlock.
             for key in sorted(changes):
-                await _write_one(
+                await self._write_one(
                     connection,
                     key=key,
                     data=_flatten(changes[key]),
@@ -100,45 +136,40 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return
-        async with self._one_statement_engine.begin() as connection:
+        engine = self._one_statement_engine
+        async with writer_turn(engine), engine.begin() as connection:
             await connection.execute(delete(_STATE).where(_STATE.c.key.in_(wanted)))
 
-
-async def _write_one(
-    connection: AsyncConnection,
-    *,
-    key: str,
-    data: str,
-    expected_etag: str | None,
-    new_etag: str,
-    now: datetime,
-) -> None:
-    if expected_etag is None or expected_etag == _ANY_ETAG:
-        insert = dialect_insert(connection.dialect, _STATE).values(
-            key=key, data=data, etag=new_etag, updated_at=now
-        )
-        await connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[_STATE.c.key],
-                set_={
-                    "data": insert.excluded.data,
-                    "etag": insert.excluded.etag,
-                    "updated_at": insert.excluded.updated_at,
-                },
+    async def _write_one(
+        self,
+        connection: AsyncConnection,
+        *,
+        key: str,
+        data: str,
+        expected_etag: str | None,
+        new_etag: str,
+        now: datetime,
+    ) -> None:
+        if expected_etag is None or expected_etag == _ANY_ETAG:
+            await connection.execute(
+                self._upsert, {"key": key, "data": data, "etag": new_etag, "updated_at": now}
             )
+            return
+        # A key that no longer exists also fails: it was deleted after it was read.
+        result = await connection.execute(
+            _UPDATE_IF_ETAG,
+            {
+                "b_key": key,
+                "b_expected": expected_etag,
+                "b_data": data,
+                "b_etag": new_etag,
+                "b_now": now,
+            },
         )
-        return
-    # The eTag check and the write are one statement: no other writer can get in between.
-    # A key that no longer exists also fails: it was deleted after it was read.
-    result = await connection.execute(
-        update(_STATE)
-        .where(_STATE.c.key == key, _STATE.c.etag == expected_etag)
-        .values(data=data, etag=new_etag, updated_at=now)
-    )
-    if result.rowcount != 1:
-        raise EtagConflictError(
-            f"eTag conflict for state key {key!r}: it was changed or deleted since it was read"
-        )
+        if result.rowcount != 1:
+            raise EtagConflictError(
+                f"eTag conflict for state key {key!r}: it was changed or deleted since it was read"
+            )
 
 
 def _engine_of(source: AsyncEngine | async_sessionmaker[AsyncSession]) -> AsyncEngine:
@@ -163,7 +194,7 @@ def _set_etag(item: object, etag: str) -> None:
 
 
 def _flatten(item: object) -> str:
-    flat = Pickler().flatten(item)
+    flat = state_codec.flatten(item)
     if isinstance(flat, dict):
         # The eTag lives in its own column; a copy in the data would go stale.
         flat = {name: value for name, value in flat.items() if name != "e_tag"}
@@ -175,4 +206,4 @@ def _restore(data: str, etag: str) -> object:
     if isinstance(document, dict):
         document["e_tag"] = etag
     # Only data this storage wrote is restored, so the classes it names are our own.
-    return Unpickler().restore(document)
+    return state_codec.restore(document)

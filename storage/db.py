@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import Pool
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,25 @@ async def ping(engine: AsyncEngine) -> bool:
         log.warning("database ping failed: %s", type(error).__name__)
         return False
     return True
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Pool, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def writer_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """Hold this around a transaction that writes, so writers in this process take turns.
+
+    SQLite lets one writer in at a time and makes the others sleep and poll (busy_timeout); under
+    load that sleeping cost more than the writes themselves. Queueing writers in asyncio instead
+    keeps readers free (WAL) and writers fair. Other processes on the same file still wait via
+    busy_timeout. PostgreSQL needs no turns: its row locks do this better.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _SQLITE_WRITERS.get(engine.pool)
+    if lock is None:
+        lock = _SQLITE_WRITERS.setdefault(engine.pool, asyncio.Lock())
+    return lock
 
 
 def dialect_insert(dialect: Dialect, table: Table) -> postgresql.Insert | sqlite.Insert:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import Table, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.conversations import ConversationRecord
@@ -16,6 +18,22 @@ from storage.types import utcnow
 _CONVERSATIONS = cast(Table, ConversationReferenceRecord.__table__)
 # Kept from the first insert; everything else is refreshed on every upsert.
 _KEPT_ON_CONFLICT = frozenset({"scope", "owner", "created_at"})
+
+
+@cache
+def _upsert_statement(dialect: Dialect) -> Any:
+    """Built once per dialect, so SQLAlchemy compiles it once and reuses it every turn."""
+    insert = dialect_insert(dialect, _CONVERSATIONS)
+    # ON CONFLICT instead of select-then-insert: two first messages from one user at the
+    # same moment would otherwise both insert and one would hit the unique constraint.
+    return insert.on_conflict_do_update(
+        index_elements=[_CONVERSATIONS.c.scope, _CONVERSATIONS.c.owner],
+        set_={
+            column.name: insert.excluded[column.name]
+            for column in _CONVERSATIONS.columns
+            if column.name not in _KEPT_ON_CONFLICT and column.name != "id"
+        },
+    )
 
 
 class SqlConversationRepository:
@@ -40,17 +58,7 @@ class SqlConversationRepository:
             "created_at": now,
             "updated_at": now,
         }
-        insert = dialect_insert(self._session.get_bind().dialect, _CONVERSATIONS).values(values)
-        # ON CONFLICT instead of select-then-insert: two first messages from one user at the
-        # same moment would otherwise both insert and one would hit the unique constraint.
-        await self._session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[_CONVERSATIONS.c.scope, _CONVERSATIONS.c.owner],
-                set_={
-                    name: insert.excluded[name] for name in values if name not in _KEPT_ON_CONFLICT
-                },
-            )
-        )
+        await self._session.execute(_upsert_statement(self._session.get_bind().dialect), values)
 
     async def get(self, *, scope: str, owner: str) -> ConversationRecord | None:
         """The record for this scope and owner, if any."""

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.db import writer_turn
 from storage.repositories import SqlConversationRepository
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
         self._conversations: SqlConversationRepository | None = None
+        bind = session_factory.kw.get("bind")
+        self._writer_turn = writer_turn(bind) if isinstance(bind, AsyncEngine) else None
 
     @property
     def conversations(self) -> SqlConversationRepository:
@@ -36,6 +39,9 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use; create one per task")
+        if self._writer_turn is not None:
+            # A unit of work is there to write: on SQLite it waits its turn among writers.
+            await self._writer_turn.__aenter__()
         self._session = self._session_factory()
         self._conversations = SqlConversationRepository(self._session)
         return self
@@ -47,9 +53,13 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         session, self._session, self._conversations = self._session, None, None
-        if session is not None:
-            # Closing rolls back whatever was not committed and returns the connection.
-            await session.close()
+        try:
+            if session is not None:
+                # Closing rolls back whatever was not committed and returns the connection.
+                await session.close()
+        finally:
+            if self._writer_turn is not None and session is not None:
+                await self._writer_turn.__aexit__(exc_type, exc, traceback)
 
     async def commit(self) -> None:
         """Make everything done in this unit of work permanent."""

@@ -1,0 +1,87 @@
+"""The fast state codec writes what jsonpickle writes, and reads back what either wrote."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
+from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
+from sqlalchemy import text
+
+from bot.app import APP_KEY
+from bot.local_connector import LocalConnector
+from storage import state_codec
+from tests.web.conftest import start_bot
+
+SCENARIO: list[dict[str, Any]] = [
+    {"text": "menu"},
+    {"value": {"action": "finder"}},
+    {"value": {"finder": "teammanager"}},
+    {"value": {"finder": "gesprekstechnieken"}},
+    {"value": {"finder": "teamgesprek"}},
+    {"value": {"finder": "team"}},
+    {"text": "mijn team maakt grapjes over afkomst, wat kan ik doen?"},
+]
+
+
+async def test_real_dialog_states_are_stored_exactly_as_jsonpickle_would(tmp_path: Path) -> None:
+    documents: list[Any] = []
+    async for running in start_bot(tmp_path, LocalConnector()):
+        user = running.user()
+        for step in SCENARIO:
+            await running.send(user.activity(**step))
+            async with running.app[APP_KEY].engine.connect() as connection:
+                rows = (await connection.execute(text("SELECT data FROM bot_state"))).all()
+            documents += [json.loads(row.data) for row in rows]
+    assert any("CardChoicePrompt" in json.dumps(doc) for doc in documents), "a prompt was stored"
+    for document in documents:
+        by_jsonpickle = Unpickler().restore(json.loads(json.dumps(document)))
+        by_codec = state_codec.restore(json.loads(json.dumps(document)))
+        assert Pickler().flatten(by_jsonpickle) == document
+        assert Pickler().flatten(by_codec) == document
+        assert state_codec.flatten(by_jsonpickle) == document
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class Plain:
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+def round_trip(value: object) -> Any:
+    return state_codec.restore(json.loads(state_codec.dumps(value)))
+
+
+def test_what_only_jsonpickle_can_write_is_left_to_it() -> None:
+    shared = {"a": 1}
+    cases: list[object] = [
+        {"colour": Colour.RED},
+        {"when": datetime(2026, 11, 23, tzinfo=UTC)},
+        {"one": shared, "two": shared},
+        {1: "not a string key"},
+        {"py/object": "looks like a tag"},
+        {"n": float("nan")},
+        {"s": {1, 2}},
+    ]
+    for value in cases:
+        assert state_codec.flatten(value) == Pickler().flatten(value)
+    restored = round_trip({"colour": Colour.RED, "when": datetime(2026, 11, 23, tzinfo=UTC)})
+    assert restored == {"colour": Colour.RED, "when": datetime(2026, 11, 23, tzinfo=UTC)}
+    both = round_trip({"one": shared, "two": shared})
+    assert both == {"one": {"a": 1}, "two": {"a": 1}}
+
+
+def test_plain_objects_tuples_and_nesting_round_trip() -> None:
+    value = Plain(name="x", pairs=[("a", "b")], inner=Plain(n=1, f=0.5, ok=True, none=None))
+    restored = round_trip({"state": value})["state"]
+    assert isinstance(restored, Plain) and isinstance(restored.inner, Plain)
+    assert restored.pairs == [("a", "b")]
+    assert vars(restored.inner) == {"n": 1, "f": 0.5, "ok": True, "none": None}
+    assert state_codec.flatten({"state": value}) == Pickler().flatten({"state": value})
