@@ -32,6 +32,7 @@ from dialogs.main import MainDialog
 from dialogs.replies import Replies
 from storage.bot_state import FastConversationState, SqlStorage
 from storage.db import create_engine, create_session_factory, ping
+from storage.state_drivers import close_driver
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ async def _readyz(request: web.Request) -> web.Response:
 
 async def _dispose(app: web.Application) -> None:
     await app[APP_KEY].connector_http.close()
+    await close_driver(app[APP_KEY].engine)
     await app[APP_KEY].engine.dispose()
 
 

@@ -39,6 +39,7 @@ from sqlalchemy.pool import NullPool
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Base
+from storage.state_drivers import close_driver
 
 ADMIN_URL_ENV = "TEST_DATABASE_URL_PG"
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -197,6 +198,7 @@ async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on `db_url`, disposed after the test."""
     engine = create_engine(db_url)
     yield engine
+    await close_driver(engine)
     await engine.dispose()
 
 
