@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
@@ -76,8 +77,13 @@ class ConnectorHttp:
         self._session: aiohttp.ClientSession | None = None
         self._attempts = attempts
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._tokens: dict[int, tuple[str, float]] = {}
-        self._token_locks: dict[int, asyncio.Lock] = {}
+        # Keyed by the credentials object itself (not its id, which a new object may reuse).
+        self._tokens: weakref.WeakKeyDictionary[AppCredentials, tuple[str, float]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._token_locks: weakref.WeakKeyDictionary[AppCredentials, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -130,7 +136,7 @@ class ConnectorHttp:
             headers["Authorization"] = f"Bearer {token}"
         async with self._http().request(method, url, json=body, headers=headers) as response:
             if response.status == 401 and token is not None:
-                self._tokens.pop(id(credentials), None)  # rejected: fetch a new one next time
+                self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
             if response.status in RETRIED_STATUSES:
                 raise _Transient(response.status, method)
             if response.status >= 300:
@@ -145,17 +151,19 @@ class ConnectorHttp:
         app_id = credentials.microsoft_app_id
         if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
             return None
-        key = id(credentials)
-        cached = self._tokens.get(key)
+        cached = self._tokens.get(credentials)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        lock = self._token_locks.setdefault(key, asyncio.Lock())
+        lock = self._token_locks.setdefault(credentials, asyncio.Lock())
         async with lock:
-            cached = self._tokens.get(key)
+            cached = self._tokens.get(credentials)
             if cached is not None and cached[1] > time.monotonic():
                 return cached[0]
             token: str = await asyncio.to_thread(credentials.get_access_token)
-            self._tokens[key] = (token, time.monotonic() + _lifetime(token) - TOKEN_MARGIN)
+            self._tokens[credentials] = (
+                token,
+                time.monotonic() + _lifetime(token) - TOKEN_MARGIN,
+            )
             return token
 
 

@@ -13,6 +13,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity
 
 from bot.guard import conversation_tenant
+from bot.wire import to_json
 from services.conversations import ConversationRecord, remember_conversation
 from storage.uow import UnitOfWorkFactory
 
@@ -34,7 +35,7 @@ def conversation_record(activity: Activity) -> ConversationRecord | None:
         owner = conversation.id.split(";", 1)[0]
     if not owner:
         return None
-    reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+    reference: dict[str, Any] = to_json(TurnContext.get_conversation_reference(activity))
     # The reference is for reaching someone later, not for knowing who they are; the activity id
     # changes every turn and would turn every turn into a write.
     reference.pop("activityId", None)

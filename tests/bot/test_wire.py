@@ -78,6 +78,12 @@ def test_every_outgoing_card_serialises_as_msrest_does() -> None:
         assert to_json(reply) == reply.serialize()
 
 
+@pytest.mark.parametrize("name", INCOMING)
+def test_conversation_references_serialise_as_msrest_does(name: str) -> None:
+    reference = TurnContext.get_conversation_reference(activity_from_json(INCOMING[name]))
+    assert to_json(reference) == reference.serialize()
+
+
 def test_a_wrongly_typed_field_is_refused_like_msrest_refuses_it() -> None:
     body = {**INCOMING["message"], "timestamp": "not a date"}
     with pytest.raises(Exception) as fast:
