@@ -56,6 +56,7 @@ TOKEN_MARGIN = 300.0  # refresh a token five minutes before it expires
 TOKEN_FALLBACK_LIFETIME = 600.0  # when a token's expiry cannot be read
 MAX_CACHED_CLIENTS = 256
 RETRIED_STATUSES = frozenset({429, 502, 503, 504})
+FIRST_RETRY_DELAY = 0.2  # seconds; later tries back off exponentially
 
 
 class ConnectorError(Exception):
@@ -109,8 +110,14 @@ class ConnectorHttp:
         conversation_id: str | None = None,
     ) -> dict[str, Any]:
         """One call, tried again on a dropped connection, 429 or 502-504; its JSON answer."""
+        try:  # the first try without building a retry policy: nearly every call succeeds
+            return await self._call_once(method, url, credentials, body, conversation_id)
+        except (_Transient, aiohttp.ClientConnectionError):
+            if self._attempts <= 1:
+                raise
+        await asyncio.sleep(FIRST_RETRY_DELAY)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
+            stop=stop_after_attempt(self._attempts - 1),
             wait=wait_exponential(multiplier=0.2, max=2.0),
             retry=retry_if_exception_type((_Transient, aiohttp.ClientConnectionError)),
             reraise=True,

@@ -28,16 +28,21 @@ class ShowTyping(Middleware):
         if context.activity.type != ActivityTypes.message:
             await logic()
             return
-        typing = asyncio.create_task(self._keep_typing(context))
+        # A timer, not a task: most turns end before it fires, and a timer costs far less.
+        typing: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self._delay, lambda: typing.append(asyncio.create_task(self._keep_typing(context)))
+        )
         try:
             await logic()
         finally:
-            typing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await typing
+            timer.cancel()
+            for task in typing:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _keep_typing(self, context: TurnContext) -> None:
-        await asyncio.sleep(self._delay)
         reference = TurnContext.get_conversation_reference(context.activity)
         while True:
             indicator = TurnContext.apply_conversation_reference(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ CONTENT_DIR = Path(__file__).parent
 MESSAGES_DIR = CONTENT_DIR / "messages"
 CARDS_DIR = CONTENT_DIR / "cards"
 COMMANDS_FILE = CONTENT_DIR / "commands.yaml"
-# Rendered cards kept per (card, language, values). Cards hold content, never what a user typed.
-CARD_CACHE_SIZE = 1024
+# Rendered cards and texts kept per (name, language, values). They hold content, never what a
+# user typed (search hits carry the content words that matched, not the question).
+RENDER_CACHE_SIZE = 2048
 
 
 class TemplateError(ValueError):
@@ -53,6 +54,9 @@ class Templates:
     _rendered: OrderedDict[tuple[str, str, str], str] = field(
         default_factory=OrderedDict, compare=False, repr=False
     )
+    _texts: OrderedDict[tuple[str, str, str], str] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
 
     def command(self, text: str | None) -> str | None:
         """Name the command ('menu', 'stop') a typed text is, or None."""
@@ -67,7 +71,12 @@ class Templates:
             template = self.messages[lang][key]
         except KeyError:
             raise TemplateError(f"unknown message {key!r}") from None
-        return template.render(**values).strip()
+        # Like cards, a text is a pure function of its key, language and values: render once.
+        try:
+            cache_key = (key, lang, json.dumps(values, sort_keys=True) if values else "")
+        except (TypeError, ValueError):
+            return template.render(**values).strip()
+        return _remember(self._texts, cache_key, lambda: template.render(**values).strip())
 
     def card(self, name: str, lang: Lang, **values: Any) -> dict[str, Any]:
         try:
@@ -80,16 +89,30 @@ class Templates:
             key = (name, lang, json.dumps(values, sort_keys=True))
         except (TypeError, ValueError):  # values that are not plain data: render every time
             return _parse(template.render(t=_Texts(self, lang, values), lang=lang, **values))
-        rendered = self._rendered.get(key)
-        if rendered is None:
+
+        def render() -> str:
             rendered = template.render(t=_Texts(self, lang, values), lang=lang, **values)
             _parse(rendered)  # a broken card must fail here, not be cached
-            self._rendered[key] = rendered
-            if len(self._rendered) > CARD_CACHE_SIZE:
-                self._rendered.popitem(last=False)
-        else:
-            self._rendered.move_to_end(key)
-        return _parse(rendered)
+            return rendered
+
+        return _parse(_remember(self._rendered, key, render))
+
+
+def _remember(
+    cache: OrderedDict[tuple[str, str, str], str],
+    key: tuple[str, str, str],
+    render: Callable[[], str],
+) -> str:
+    """The cached rendering for `key`, rendering and keeping it (least recently used out)."""
+    rendered = cache.get(key)
+    if rendered is None:
+        rendered = render()
+        cache[key] = rendered
+        if len(cache) > RENDER_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return rendered
 
 
 def _parse(rendered: str) -> dict[str, Any]:
