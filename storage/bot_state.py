@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 from botbuilder.core import ConversationState, Storage, TurnContext
@@ -30,22 +30,55 @@ class EtagConflictError(Exception):
 
 
 class _CachedState(CachedBotState):  # type: ignore[misc,unused-ignore]
+    """The turn's state and its stored form, which doubles as the "did it change?" hash."""
+
+    def __init__(self, state: dict[str, Any] | None = None, stored: str | None = None) -> None:
+        self.state = state if state is not None else {}
+        self.hash = stored if stored is not None else self.compute_hash(self.state)
+
     def compute_hash(self, obj: object) -> str:
-        return state_codec.dumps(obj)
+        # Exactly what SqlStorage stores (without the eTag), so a match means "nothing to write".
+        return _flatten(obj)
 
 
 class FastConversationState(ConversationState):  # type: ignore[misc,unused-ignore]
-    """`ConversationState` whose "did this turn change it?" check uses the fast codec.
+    """`ConversationState` that flattens the state once per turn instead of four times.
 
-    The stock check flattens the state with jsonpickle on load, on save and after the write.
+    The stock `BotState` flattens the whole state with jsonpickle on load, to see whether it
+    changed, in the storage and once more after the write. Here the stored JSON read from SQL is
+    the load-time hash, and the JSON made to compare at the end is the JSON that is written.
     """
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
-        if force or not cached or not cached.state:
-            key = self.get_storage_key(turn_context)
-            items = await self._storage.read([key])
-            turn_context.turn_state[self._context_service_key] = _CachedState(items.get(key))
+        if not (force or not cached or not cached.state):
+            return
+        key = self.get_storage_key(turn_context)
+        if isinstance(self._storage, SqlStorage):
+            document = (await self._storage.read_documents([key])).get(key)
+            loaded = (
+                _CachedState()
+                if document is None
+                else _CachedState(cast(dict[str, Any], _restore(*document)), stored=document[0])
+            )
+        else:
+            loaded = _CachedState((await self._storage.read([key])).get(key))
+        turn_context.turn_state[self._context_service_key] = loaded
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if cached is None:
+            return
+        stored = cached.compute_hash(cached.state)
+        if not force and stored == cached.hash:
+            return
+        key = self.get_storage_key(turn_context)
+        if isinstance(self._storage, SqlStorage):
+            etag = await self._storage.write_documents({key: (stored, _etag_of(cached.state))})
+            _set_etag(cached.state, etag[key])
+        else:
+            await self._storage.write({key: cached.state})
+        cached.hash = stored  # the write changed only the eTag, which the hash leaves out
 
 
 class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is untyped
@@ -65,11 +98,15 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         """The stored items among `keys`, each with its current `e_tag`; unknown keys are absent."""
         if keys is None:
             raise Exception("Keys are required when reading")
+        documents = await self.read_documents(keys)
+        return {key: _restore(data, etag) for key, (data, etag) in documents.items()}
+
+    async def read_documents(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The stored JSON and eTag of each of `keys` that exists."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        rows = await self._driver.read(wanted)
-        return {key: _restore(data, etag) for key, data, etag in rows}
+        return {key: (data, etag) for key, data, etag in await self._driver.read(wanted)}
 
     async def write(self, changes: Mapping[str, object] | None) -> None:
         """Write all `changes` or, when one eTag no longer matches, none of them."""
@@ -77,17 +114,28 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
             raise Exception("Changes are required when writing")
         if not changes:
             return
+        documents = {key: (_flatten(item), _etag_of(item)) for key, item in changes.items()}
+        new_etags = await self.write_documents(documents)
+        # The caller's items now carry the stored eTag, so saving the same state again in this
+        # turn is not mistaken for a conflict with another writer.
+        for key, item in changes.items():
+            _set_etag(item, new_etags[key])
+
+    async def write_documents(
+        self, documents: Mapping[str, tuple[str, str | None]]
+    ) -> dict[str, str]:
+        """Write (JSON, expected eTag) per key, all or none; return the new eTags."""
         now = utcnow()
         writes = []
         # Sorted, so concurrent batches lock rows in one order and cannot deadlock.
-        for key in sorted(changes):
-            expected = _etag_of(changes[key])
+        for key in sorted(documents):
+            data, expected = documents[key]
             if expected == "":
                 raise ValueError(f"empty eTag for state key {key!r}: use None or '*' to overwrite")
             writes.append(
                 Write(
                     key=key,
-                    data=_flatten(changes[key]),
+                    data=data,
                     new_etag=uuid4().hex,
                     expected_etag=None if expected == _ANY_ETAG else expected,
                     now=now,
@@ -101,10 +149,7 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
                 f"eTag conflict for state key {mismatch.key!r}: "
                 "it was changed or deleted since it was read"
             ) from None
-        # The caller's items now carry the stored eTag, so saving the same state again in this
-        # turn is not mistaken for a conflict with another writer.
-        for write in writes:
-            _set_etag(changes[write.key], write.new_etag)
+        return {write.key: write.new_etag for write in writes}
 
     async def delete(self, keys: Iterable[str] | None) -> None:
         """Delete the items with these keys; unknown keys are ignored."""

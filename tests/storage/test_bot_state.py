@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
-from botbuilder.core import StoreItem
+from botbuilder.core import StoreItem, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botbuilder.testing import StorageBaseTests
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.bot_state import EtagConflictError, SqlStorage
+from storage.bot_state import EtagConflictError, FastConversationState, SqlStorage
 
 BASE_TESTS = sorted(
     name for name, member in vars(StorageBaseTests).items() if isinstance(member, staticmethod)
@@ -169,3 +171,62 @@ def test_storage_refuses_something_that_is_not_an_engine() -> None:
 async def test_delete_without_keys_raises(storage: SqlStorage) -> None:
     with pytest.raises(Exception, match="Keys are required"):
         await storage.delete(None)
+
+
+def _turn(conversation: str = "c1") -> TurnContext:
+    activity = Activity(
+        type="message",
+        channel_id="msteams",
+        conversation=ConversationAccount(id=conversation),
+        from_property=ChannelAccount(id="user"),
+        recipient=ChannelAccount(id="bot"),
+    )
+    return TurnContext(TestAdapter(), activity)
+
+
+async def test_conversation_state_is_written_only_when_a_turn_changed_it(
+    storage: SqlStorage,
+) -> None:
+    state = FastConversationState(storage)
+    count = state.create_property("count")
+    first = _turn()
+    await state.load(first)
+    await count.set(first, 1)
+    await state.save_changes(first)
+    key = state.get_storage_key(first)
+    etag_after_first = (await storage.read_documents([key]))[key][1]
+
+    unchanged = _turn()
+    await state.load(unchanged)
+    assert await count.get(unchanged) == 1
+    await state.save_changes(unchanged)
+    assert (await storage.read_documents([key]))[key][1] == etag_after_first
+
+    await count.set(unchanged, 2)
+    await state.save_changes(unchanged)
+    await count.set(unchanged, 3)  # a second save in the same turn is not a conflict
+    await state.save_changes(unchanged)
+    again = _turn()
+    await state.load(again)
+    assert await count.get(again) == 3
+
+
+async def test_two_turns_of_one_conversation_cannot_both_save(storage: SqlStorage) -> None:
+    state = FastConversationState(storage)
+    count = state.create_property("count")
+    setup = _turn()
+    await state.load(setup)
+    await count.set(setup, 0)
+    await state.save_changes(setup)
+
+    one, other = _turn(), _turn()
+    await state.load(one)
+    await state.load(other)
+    await count.set(one, 1)
+    await count.set(other, 2)
+    await state.save_changes(one)
+    with pytest.raises(EtagConflictError):
+        await state.save_changes(other)
+    check = _turn()
+    await state.load(check)
+    assert await count.get(check) == 1
