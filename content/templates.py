@@ -51,10 +51,10 @@ class Templates:
     messages: Mapping[Lang, Mapping[str, Template]]
     cards: Mapping[str, Template]
     commands: Mapping[str, frozenset[str]]
-    _rendered: OrderedDict[tuple[str, str, str], str] = field(
+    _rendered: OrderedDict[tuple[str, str, Any], str] = field(
         default_factory=OrderedDict, compare=False, repr=False
     )
-    _texts: OrderedDict[tuple[str, str, str], str] = field(
+    _texts: OrderedDict[tuple[str, str, Any], str] = field(
         default_factory=OrderedDict, compare=False, repr=False
     )
 
@@ -72,9 +72,10 @@ class Templates:
         except KeyError:
             raise TemplateError(f"unknown message {key!r}") from None
         # Like cards, a text is a pure function of its key, language and values: render once.
+        cache_key = (key, lang, tuple(sorted(values.items())))
         try:
-            cache_key = (key, lang, json.dumps(values, sort_keys=True) if values else "")
-        except (TypeError, ValueError):
+            hash(cache_key)
+        except TypeError:  # values that are not plain data: render every time
             return template.render(**values).strip()
         return _remember(self._texts, cache_key, lambda: template.render(**values).strip())
 
@@ -99,8 +100,8 @@ class Templates:
 
 
 def _remember(
-    cache: OrderedDict[tuple[str, str, str], str],
-    key: tuple[str, str, str],
+    cache: OrderedDict[tuple[str, str, Any], str],
+    key: tuple[str, str, Any],
     render: Callable[[], str],
 ) -> str:
     """The cached rendering for `key`, rendering and keeping it (least recently used out)."""

@@ -9,7 +9,9 @@ CosmosDbPartitionedStorage stores them, because dialog state holds objects (see 
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, cast
 from uuid import uuid4
@@ -23,6 +25,21 @@ from storage.state_drivers import EtagMismatch, Write, driver_for
 from storage.types import utcnow
 
 _ANY_ETAG = "*"
+# eTags: a random prefix per process and a counter, unique without a system call per write.
+_ETAG_PREFIX = uuid4().hex[:16]
+_ETAG_COUNTER = itertools.count()
+
+
+def _reseed_etags() -> None:  # a forked worker must not repeat its parent's eTags
+    global _ETAG_PREFIX, _ETAG_COUNTER
+    _ETAG_PREFIX, _ETAG_COUNTER = uuid4().hex[:16], itertools.count()
+
+
+os.register_at_fork(after_in_child=_reseed_etags)
+
+
+def _new_etag() -> str:
+    return f"{_ETAG_PREFIX}{next(_ETAG_COUNTER):016x}"
 
 
 class EtagConflictError(Exception):
@@ -136,7 +153,7 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
                 Write(
                     key=key,
                     data=data,
-                    new_etag=uuid4().hex,
+                    new_etag=_new_etag(),
                     expected_etag=None if expected == _ANY_ETAG else expected,
                     now=now,
                 )
