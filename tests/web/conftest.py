@@ -48,8 +48,7 @@ async def start_bot(
     config = Settings(
         _env_file=None,  # type: ignore[call-arg]
         DATABASE_URL=database_url,
-        ALLOWED_TENANT_IDS=[TENANT],
-        **settings,
+        **{"ALLOWED_TENANT_IDS": [TENANT], **settings},
     )
     await connector.start()
     app = create_app(config)
