@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
     root.add_argument("kind", choices=KINDS)
     root.add_argument("--port", type=int, required=True)
-    root.add_argument("--database-url", help="for wegwijzer: the database to migrate and use")
+    root.add_argument("--database-url", help="for wegwijzer: the (migrated) database to use")
     return root
 
 
@@ -83,10 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if args.kind == "wegwijzer" and args.database_url:
-        from bench.wegwijzer import prepare_database
-
-        prepare_database(args.database_url)
 
     async def run() -> None:
         # Built inside the loop: some parts (client sessions, adapters) bind to it.

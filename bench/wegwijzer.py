@@ -7,7 +7,6 @@ from aiohttp import web
 from bench.scenario import TENANT
 from bot.app import create_app
 from bot.settings import Environment, Settings
-from storage.migrate import upgrade
 
 
 def benchmark_settings(database_url: str) -> Settings:
@@ -19,11 +18,6 @@ def benchmark_settings(database_url: str) -> Settings:
         ENVIRONMENT=Environment.DEVELOPMENT,
         LOG_LEVEL="WARNING",
     )
-
-
-def prepare_database(database_url: str) -> None:
-    """Migrate the database; blocks, so call it before the event loop starts."""
-    upgrade(database_url)
 
 
 def create_wegwijzer_app(database_url: str) -> web.Application:

@@ -23,6 +23,10 @@ COMMANDS_FILE = CONTENT_DIR / "commands.yaml"
 RENDER_CACHE_SIZE = 2048
 
 
+# PyYAML's C loader when it was built with libyaml, else the pure-Python one; both are safe.
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class TemplateError(ValueError):
     """A message or card template that cannot be used; raised at load, never in a chat."""
 
@@ -151,7 +155,7 @@ def load_templates(
     for lang in LANGS:
         path = messages_dir / f"{lang}.yaml"
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
         except (OSError, yaml.YAMLError) as error:
             raise TemplateError(f"{path}: {error}") from None
         if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
@@ -172,7 +176,7 @@ def load_templates(
 
 def _load_commands(path: Path) -> dict[str, frozenset[str]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
     except (OSError, yaml.YAMLError) as error:
         raise TemplateError(f"{path}: {error}") from None
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
