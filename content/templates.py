@@ -154,10 +154,7 @@ def load_templates(
     messages: dict[Lang, dict[str, Template]] = {}
     for lang in LANGS:
         path = messages_dir / f"{lang}.yaml"
-        try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise TemplateError(f"{path}: {error}") from None
+        raw = _read_yaml(path)
         if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
             raise TemplateError(f"{path}: every message must be a key with a text")
         messages[lang] = {key: text_env.from_string(value) for key, value in raw.items()}
@@ -174,11 +171,15 @@ def load_templates(
     return Templates(messages=messages, cards=cards, commands=_load_commands(commands_file))
 
 
-def _load_commands(path: Path) -> dict[str, frozenset[str]]:
+def _read_yaml(path: Path) -> Any:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}
     except (OSError, yaml.YAMLError) as error:
         raise TemplateError(f"{path}: {error}") from None
+
+
+def _load_commands(path: Path) -> dict[str, frozenset[str]]:
+    raw = _read_yaml(path)
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise TemplateError(f"{path}: every command must be a name with a list of words")
     return {name: frozenset(str(w).lower() for w in words) for name, words in raw.items()}
