@@ -76,7 +76,8 @@ class Templates:
         except KeyError:
             raise TemplateError(f"unknown message {key!r}") from None
         # Like cards, a text is a pure function of its key, language and values: render once.
-        cache_key = (key, lang, tuple(sorted(values.items())))
+        # The type is part of the key: 1, 1.0 and True are equal in a tuple, not in a text.
+        cache_key = (key, lang, tuple((k, type(v), v) for k, v in sorted(values.items())))
         try:
             hash(cache_key)
         except TypeError:  # values that are not plain data: render every time
