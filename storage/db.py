@@ -97,12 +97,15 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         raise ValueError(f"SQLite needs a file path: {SQLITE_DRIVER}:///path/to/wegwijzer.db")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(
+        engine.sync_engine, "connect", lambda connection, _: configure_sqlite_connection(connection)
+    )
     event.listen(engine.sync_engine, "begin", _begin)
     return engine
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite_connection(dbapi_connection: Any) -> None:
+    """The settings every SQLite connection of ours gets, through SQLAlchemy or not."""
     # The driver would BEGIN only before INSERT/UPDATE/DELETE, leaving reads, DDL and SAVEPOINTs
     # outside the transaction; _begin takes over so a transaction (and a migration) is whole.
     dbapi_connection.isolation_level = None

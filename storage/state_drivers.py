@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
 
-from storage.db import SQLITE_BUSY_TIMEOUT_MS
+from storage.db import configure_sqlite_connection
 from storage.models import BotStateItem
 
 TABLE = BotStateItem.__tablename__
@@ -171,9 +171,8 @@ class SqliteDriver:
 
     def _db(self) -> sqlite3.Connection:  # runs in the worker thread only
         if self._connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            connection = sqlite3.connect(self._path, check_same_thread=False)
+            configure_sqlite_connection(connection)  # autocommit mode: BEGIN is written out
             self._connection = connection
         return self._connection
 
