@@ -113,6 +113,7 @@ async def _messages(request: web.Request) -> web.StreamResponse:
     if request.content_type != "application/json":
         return web.Response(status=415)
     try:
+        # json, not orjson: orjson reads integers past 64 bits as floats.
         body = json.loads(await request.read())
     except ValueError:
         body = None

@@ -47,7 +47,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from bot.wire import to_json
+from bot.wire import to_json_bytes
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,6 @@ class ConnectorHttp:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 headers={"User-Agent": USER_AGENT},
-                json_serialize=_compact_json,
             )
         return self._session
 
@@ -106,7 +105,7 @@ class ConnectorHttp:
         url: str,
         credentials: AppCredentials,
         *,
-        body: dict[str, Any] | None = None,
+        body: bytes | None = None,
         conversation_id: str | None = None,
     ) -> dict[str, Any]:
         """One call, tried again on a dropped connection, 429 or 502-504; its JSON answer."""
@@ -132,16 +131,18 @@ class ConnectorHttp:
         method: str,
         url: str,
         credentials: AppCredentials,
-        body: dict[str, Any] | None,
+        body: bytes | None,
         conversation_id: str | None,
     ) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
         if conversation_id is not None:
             headers["x-ms-conversation-id"] = conversation_id
         token = await self.token(credentials)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        async with self._http().request(method, url, json=body, headers=headers) as response:
+        async with self._http().request(method, url, data=body, headers=headers) as response:
             if response.status == 401 and token is not None:
                 self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
             if response.status in RETRIED_STATUSES:
@@ -150,7 +151,10 @@ class ConnectorHttp:
                 raise ConnectorError(response.status, method)
             if response.content_type != "application/json":
                 return {}
-            answer = await response.json()
+            try:
+                answer = json.loads(await response.read())
+            except ValueError:
+                return {}
             return answer if isinstance(answer, dict) else {}
 
     async def token(self, credentials: AppCredentials) -> str | None:
@@ -183,10 +187,6 @@ def _lifetime(token: str) -> float:
         return TOKEN_FALLBACK_LIFETIME + TOKEN_MARGIN
 
 
-def _compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 class PooledConversations(ConversationsOperations):
     """The conversation operations a turn uses, over the shared session; the rest via msrest."""
 
@@ -207,7 +207,7 @@ class PooledConversations(ConversationsOperations):
             method,
             url,
             self._credentials,
-            body=to_json(activity),
+            body=to_json_bytes(activity),
             conversation_id=conversation_id,
         )
         return ResourceResponse(id=answer.get("id"))

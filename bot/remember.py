@@ -6,9 +6,10 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import orjson
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity
 
@@ -72,7 +73,7 @@ class RememberConversation(Middleware):
     async def _remember(self, record: ConversationRecord) -> None:
         key = (record.scope, record.owner)
         fingerprint = hashlib.blake2b(
-            json.dumps(record.reference, sort_keys=True).encode() + (record.locale or "").encode(),
+            _canonical(record.reference) + (record.locale or "").encode(),
             digest_size=16,
         ).hexdigest()
         if self._stored.get(key) == fingerprint:
@@ -84,3 +85,10 @@ class RememberConversation(Middleware):
         self._stored.move_to_end(key)
         while len(self._stored) > self._cache_size:
             self._stored.popitem(last=False)
+
+
+def _canonical(reference: Mapping[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(reference, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # integers beyond 64 bits
+        return json.dumps(reference, sort_keys=True).encode()

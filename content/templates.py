@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
@@ -92,8 +92,8 @@ class Templates:
         # A card is a pure function of its name, language and values: render each once. A fresh
         # dict comes out of every call, so no caller can change another's card.
         try:
-            key = (name, lang, json.dumps(values, sort_keys=True))
-        except (TypeError, ValueError):  # values that are not plain data: render every time
+            key = (name, lang, orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
+        except TypeError:  # values that are not plain data: render every time
             return _parse(template.render(t=_Texts(self, lang, values), lang=lang, **values))
 
         def render() -> str:
@@ -122,7 +122,7 @@ def _remember(
 
 
 def _parse(rendered: str) -> dict[str, Any]:
-    card: dict[str, Any] = json.loads(rendered)
+    card: dict[str, Any] = orjson.loads(rendered)
     return card
 
 

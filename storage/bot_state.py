@@ -10,7 +10,6 @@ CosmosDbPartitionedStorage stores them, because dialog state holds objects (see 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, cast
@@ -199,15 +198,12 @@ def _set_etag(item: object, etag: str) -> None:
 
 
 def _flatten(item: object) -> str:
-    flat = state_codec.flatten(item)
-    if isinstance(flat, dict):
-        # The eTag lives in its own column; a copy in the data would go stale.
-        flat = {name: value for name, value in flat.items() if name != "e_tag"}
-    return json.dumps(flat, ensure_ascii=False, separators=(",", ":"))
+    # The eTag lives in its own column; a copy in the data would go stale.
+    return state_codec.dumps(item, leave_out="e_tag")
 
 
 def _restore(data: str, etag: str) -> object:
-    document: Any = json.loads(data)
+    document: Any = state_codec.loads(data)
     if isinstance(document, dict):
         document["e_tag"] = etag
     # Only data this storage wrote is restored, so the classes it names are our own.

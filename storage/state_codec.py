@@ -16,6 +16,7 @@ import math
 from functools import cache
 from typing import Any
 
+import orjson
 from jsonpickle import handlers  # type: ignore[import-untyped]
 from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
 from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
@@ -36,9 +37,29 @@ def flatten(value: object) -> Any:
         return Pickler().flatten(value)
 
 
-def dumps(value: object) -> str:
-    """`flatten` as compact JSON."""
-    return json.dumps(flatten(value), ensure_ascii=False, separators=(",", ":"))
+def dumps(value: object, *, leave_out: str | None = None) -> str:
+    """`flatten` as compact JSON, without the top-level key `leave_out` if given.
+
+    The text is what `json.dumps(..., ensure_ascii=False, separators=(",", ":"))` writes; orjson
+    writes it for the trees this codec flattens itself, json for the rest (NaN, huge integers).
+    """
+    try:
+        document, plain = _flatten(value, set()), True
+    except _Unsupported:
+        document, plain = Pickler().flatten(value), False
+    if leave_out is not None and isinstance(document, dict):
+        document = {name: item for name, item in document.items() if name != leave_out}
+    if plain:
+        try:
+            return orjson.dumps(document).decode()
+        except orjson.JSONEncodeError:  # integers beyond 64 bits
+            pass
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(data: str | bytes) -> Any:
+    """The document `dumps` wrote (by json: orjson would read integers past 64 bits as floats)."""
+    return json.loads(data)
 
 
 def restore(document: Any) -> Any:

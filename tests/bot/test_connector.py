@@ -73,7 +73,7 @@ async def test_a_real_error_is_not_retried(connector: LocalConnector) -> None:
                 "POST",
                 failing.url + "v3/conversations/c/activities",
                 CountingCredentials(),
-                body={},
+                body=b"{}",
             )
         assert raised.value.status == 400
         assert len(calls) == 1
@@ -88,7 +88,7 @@ async def test_tokens_are_fetched_once_and_again_after_a_401(connector: LocalCon
     url = connector.url + "v3/conversations/a%3Achat/activities"
     try:
         for _ in range(3):
-            await http.call("POST", url, credentials, body={"type": "message"})
+            await http.call("POST", url, credentials, body=b'{"type": "message"}')
         assert credentials.fetches == 1
         assert {h["Authorization"] for _, _, h in connector.requests} == {"Bearer token-1"}
 
@@ -96,10 +96,10 @@ async def test_tokens_are_fetched_once_and_again_after_a_401(connector: LocalCon
         await rejected.start()
         with pytest.raises(ConnectorError):
             await http.call(
-                "POST", rejected.url + "v3/conversations/c/activities", credentials, body={}
+                "POST", rejected.url + "v3/conversations/c/activities", credentials, body=b"{}"
             )
         await rejected.stop()
-        await http.call("POST", url, credentials, body={"type": "message"})
+        await http.call("POST", url, credentials, body=b'{"type": "message"}')
         assert credentials.fetches == 2
         assert connector.requests[-1][2]["Authorization"] == "Bearer token-2"
     finally:
@@ -113,7 +113,7 @@ async def test_no_token_is_sent_when_auth_is_off(connector: LocalConnector) -> N
             "POST",
             connector.url + "v3/conversations/c/activities",
             MicrosoftAppCredentials.empty(),
-            body={"a": 1},
+            body=b'{"a": 1}',
         )
         assert "Authorization" not in connector.requests[0][2]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.chat import TeamsUser
-from bot.wire import activity_from_json, to_json
+from bot.wire import activity_from_json, to_json, to_json_bytes
 from content.loader import load_catalog
 from content.templates import load_templates
 from dialogs.replies import Replies
@@ -91,3 +92,21 @@ def test_a_wrongly_typed_field_is_refused_like_msrest_refuses_it() -> None:
     with pytest.raises(Exception) as stock:
         Activity().deserialize(body)
     assert type(fast.value) is type(stock.value)
+
+
+def test_request_bodies_hold_the_json_msrest_would_send() -> None:
+    reference = TurnContext.get_conversation_reference(activity_from_json(INCOMING["rich"]))
+    activities = [TurnContext.apply_conversation_reference(card, reference) for card in all_cards()]
+    odd = Activity(
+        type="message",
+        value={"when": datetime(2026, 11, 23, 10, tzinfo=UTC), "who": reference.user, "n": [1.5]},
+        channel_data={"kind": "x", 7: "number key"},
+    )
+    for activity in [*activities, odd]:
+        body = to_json_bytes(activity)
+        assert json.loads(body) == json.loads(json.dumps(activity.serialize()))
+
+
+def test_integers_orjson_cannot_write_are_written_as_json_writes_them() -> None:
+    activity = Activity(type="message", value={"big": 2**70})
+    assert json.loads(to_json_bytes(activity)) == json.loads(json.dumps(activity.serialize()))

@@ -85,3 +85,23 @@ def test_plain_objects_tuples_and_nesting_round_trip() -> None:
     assert restored.pairs == [("a", "b")]
     assert vars(restored.inner) == {"n": 1, "f": 0.5, "ok": True, "none": None}
     assert state_codec.flatten({"state": value}) == Pickler().flatten({"state": value})
+
+
+def test_the_text_is_what_json_writes_and_reads_back_whatever_the_value() -> None:
+    cases: list[object] = [
+        {"name": "Zoë", "steps": [1, 2.5, True, None], "nested": {"quote": 'a "b" \\ c\n'}},
+        {"n": float("nan"), "inf": float("inf")},  # orjson would write null: json writes these
+        {"big": 2**70},  # beyond orjson's 64-bit integers
+        {1: "not a string key"},
+        Plain(step=3, label="tweede"),
+    ]
+    for value in cases:
+        text = state_codec.dumps(value)
+        expected = json.dumps(state_codec.flatten(value), ensure_ascii=False, separators=(",", ":"))
+        assert text == expected
+        assert state_codec.dumps(state_codec.restore(state_codec.loads(text))) == text
+
+
+def test_leave_out_drops_only_that_top_level_key() -> None:
+    text = state_codec.dumps({"e_tag": "1", "keep": {"e_tag": "inner"}}, leave_out="e_tag")
+    assert json.loads(text) == {"keep": {"e_tag": "inner"}}
