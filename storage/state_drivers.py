@@ -16,10 +16,12 @@ eTag rules; a driver only runs what it is given, each write batch in one transac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -29,7 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
 
-from storage.db import configure_sqlite_connection
+from storage.db import configure_sqlite_connection, writer_turn
 from storage.models import BotStateItem
 
 TABLE = BotStateItem.__tablename__
@@ -69,7 +71,7 @@ def driver_for(engine: AsyncEngine) -> StateDriver:
         if engine.dialect.name == "postgresql":
             driver = PostgresDriver(engine.url)
         elif engine.dialect.name == "sqlite":
-            driver = SqliteDriver(str(engine.url.database))
+            driver = SqliteDriver(str(engine.url.database), writer_turn=writer_turn(engine))
         else:
             raise ValueError(f"no state driver for dialect {engine.dialect.name!r}")
         _DRIVERS[engine.pool] = driver
@@ -164,10 +166,15 @@ class SqliteDriver:
         f"UPDATE {TABLE} SET data = ?, etag = ?, updated_at = ? WHERE key = ? AND etag = ?"
     )
 
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self, path: str, *, writer_turn: AbstractAsyncContextManager[Any] | None = None
+    ) -> None:
         self._path = path
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wegwijzer-state")
         self._connection: sqlite3.Connection | None = None
+        # The turn the engine's other writers take (storage.db.writer_turn): without it, a state
+        # write and a unit of work's write met in SQLite's busy handler, which sleeps 1, 2, 5 ms.
+        self._writer_turn = writer_turn or contextlib.nullcontext()
 
     def _db(self) -> sqlite3.Connection:  # runs in the worker thread only
         if self._connection is None:
@@ -189,7 +196,8 @@ class SqliteDriver:
         return self._db().execute(sql, params).fetchall()
 
     async def write(self, writes: Sequence[Write]) -> None:
-        await self._run(self._write, list(writes))
+        async with self._writer_turn:
+            await self._run(self._write, list(writes))
 
     def _write(self, writes: list[Write]) -> None:
         db = self._db()
@@ -214,7 +222,10 @@ class SqliteDriver:
 
     async def delete(self, keys: Sequence[str]) -> None:
         marks = ",".join("?" * len(keys))
-        await self._run(self._execute, f"DELETE FROM {TABLE} WHERE key IN ({marks})", list(keys))
+        async with self._writer_turn:
+            await self._run(
+                self._execute, f"DELETE FROM {TABLE} WHERE key IN ({marks})", list(keys)
+            )
 
     def _execute(self, sql: str, params: list[str]) -> None:
         self._db().execute(sql, params)

@@ -12,7 +12,12 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botbuilder.testing import StorageBaseTests
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.conversations import find_conversation, remember_conversation
+from storage import db
 from storage.bot_state import EtagConflictError, FastConversationState, SqlStorage
+from storage.state_drivers import close_driver
+from storage.uow import UnitOfWork
+from tests.storage.test_conversations import personal_chat
 
 BASE_TESTS = sorted(
     name for name, member in vars(StorageBaseTests).items() if isinstance(member, staticmethod)
@@ -230,3 +235,34 @@ async def test_two_turns_of_one_conversation_cannot_both_save(storage: SqlStorag
     check = _turn()
     await state.load(check)
     assert await count.get(check) == 1
+
+
+async def test_state_writes_and_units_of_work_take_turns_instead_of_colliding(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No busy wait: a write that meets another writer's lock fails at once ("database is locked")
+    # instead of sleeping, so any collision between the two kinds of writer shows.
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 0)
+    engine = db.create_engine(sqlite_url)
+    sessions = db.create_session_factory(engine)
+    storage = SqlStorage(engine)
+
+    async def remember(n: int) -> None:
+        async with UnitOfWork(sessions) as uow:
+            await remember_conversation(uow=uow, reference=personal_chat(owner=f"user-{n}"))
+
+    try:
+        await asyncio.gather(
+            *(storage.write({f"state-{n}": {"step": n}}) for n in range(40)),
+            *(remember(n) for n in range(40)),
+        )
+        assert len(await storage.read([f"state-{n}" for n in range(40)])) == 40
+        async with UnitOfWork(sessions) as uow:
+            found = [
+                await find_conversation(uow=uow, scope="personal", owner=f"user-{n}")
+                for n in range(40)
+            ]
+        assert all(found)
+    finally:
+        await close_driver(engine)
+        await engine.dispose()
