@@ -91,6 +91,9 @@ class ConnectorHttp:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 headers={"User-Agent": USER_AGENT},
+                # The Bot Connector authenticates by token; no cookie should carry over between
+                # calls (or tenants), and not keeping them saves work on every response.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -26,7 +26,16 @@ class CardQuestion:
     skippable: bool = False
 
     def options(self) -> PromptOptions:
-        return PromptOptions(validations=asdict(self))
+        # Spelled out rather than dataclasses.asdict, which deep-copies every choice recursively.
+        return PromptOptions(
+            validations={
+                "step": self.step,
+                "steps": self.steps,
+                "question_key": self.question_key,
+                "choices": list(self.choices),
+                "skippable": self.skippable,
+            }
+        )
 
 
 def _question(options: PromptOptions) -> CardQuestion:
