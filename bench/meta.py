@@ -6,6 +6,7 @@ import argparse
 import os
 import platform
 import subprocess
+import time
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 from bench.load import wrk_version
 from bench.processes import PROJECT
+
+SPEED_LOOP = 10_000_000
 
 # Wegwijzer runs without APP_ID, so no token is checked or fetched; the run must say so.
 AUTH_NOTE = (
@@ -40,6 +43,19 @@ def _git_revision() -> str:
     return revision + ("+changes" if dirty else "")
 
 
+def python_speed_s() -> float:
+    """Seconds a fixed piece of pure Python takes here: how fast this machine is right now.
+
+    On a shared machine this swings by a factor of two over a day; absolute figures (start-up
+    above all) are only comparable between runs with a similar value.
+    """
+    began = time.perf_counter()
+    total = 0
+    for number in range(SPEED_LOOP):
+        total += number
+    return round(time.perf_counter() - began, 3)
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -64,6 +80,7 @@ async def describe_run(args: argparse.Namespace, started: datetime) -> dict[str,
             "aiohttp": metadata.version("aiohttp"),
             "wrk": await wrk_version(),
             "git": _git_revision(),
+            "python_loop_s": python_speed_s(),
         },
         "settings": {
             "duration_s": args.duration,
@@ -88,6 +105,8 @@ def header(meta: dict[str, Any]) -> list[str]:
         f"{settings['warmup_s']} s warm-up then {settings['duration_s']} s measured per server, "
         f"users per thread: {settings['users_per_thread']}"
         + (" (from each server's warm-up rate)" if settings["users_per_thread"] == "auto" else ""),
+        f"machine speed now: {SPEED_LOOP:,} additions in pure Python took "
+        f"{machine['python_loop_s']:.2f} s (compare runs by it: the machine is shared)",
         f"wegwijzer: {meta['auth']}",
         "wrk, the server and the fake connector share this machine's CPUs.",
     ]
