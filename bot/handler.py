@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import ComponentRegistration, ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import Dialog, DialogsComponentRegistration, DialogSet, DialogTurnStatus
+from botbuilder.dialogs.memory import (
+    ComponentMemoryScopesBase,
+    ComponentPathResolversBase,
+    DialogStateManagerConfiguration,
+)
 
 from dialogs.replies import Replies, lang_of
 
@@ -23,6 +28,7 @@ class WegwijzerBot(TeamsActivityHandler):
         self._dialogs.add(dialog)
         self._dialog_id = dialog.id
         self._replies = replies
+        self._memory_configuration = _memory_configuration()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
@@ -30,6 +36,12 @@ class WegwijzerBot(TeamsActivityHandler):
         await self._conversation_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        # Every dialog context builds a DialogStateManager, which assembles the memory scopes
+        # from the component registry unless the turn already holds them; they keep no state of
+        # their own, so one set made at start-up serves every turn.
+        turn_context.turn_state.setdefault(
+            DialogStateManagerConfiguration.__name__, self._memory_configuration
+        )
         dialog_context = await self._dialogs.create_context(turn_context)
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
@@ -61,3 +73,15 @@ class WegwijzerBot(TeamsActivityHandler):
         await turn_context.send_activities(
             [self._replies.card("welcome", lang), self._replies.card("menu", lang)]
         )
+
+
+def _memory_configuration() -> DialogStateManagerConfiguration:
+    """The memory scopes and path resolvers a DialogStateManager would assemble for itself."""
+    ComponentRegistration.add(DialogsComponentRegistration())
+    configuration = DialogStateManagerConfiguration()
+    for component in ComponentRegistration.get_components():
+        if isinstance(component, ComponentMemoryScopesBase):
+            configuration.memory_scopes.extend(component.get_memory_scopes())
+        if isinstance(component, ComponentPathResolversBase):
+            configuration.path_resolvers.extend(component.get_path_resolvers())
+    return configuration
