@@ -115,7 +115,7 @@ async def _messages(request: web.Request) -> web.StreamResponse:
     try:
         # json, not orjson: orjson reads integers past 64 bits as floats.
         body = json.loads(await request.read())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json will go
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return web.Response(status=400, text="expected a Bot Framework activity")

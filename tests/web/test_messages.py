@@ -140,8 +140,11 @@ async def test_conversation_reference_is_kept_by_aad_object_id_without_names(
         (b"{not json", "application/json", 400),
         (b"[1, 2]", "application/json", 400),
         (b'{"text": "no type"}', "application/json", 400),
+        (b"[" * 60_000 + b"]" * 60_000, "application/json", 400),  # deeper than json recurses
+        (b"\xff\xfe{}", "application/json", 400),
         (b"type=message", "application/x-www-form-urlencoded", 415),
     ],
+    ids=["not-json", "a-list", "no-type", "nested-too-deep", "not-utf8", "a-form"],
 )
 async def test_malformed_requests_are_refused_without_a_stack_trace(
     running_bot: RunningBot, body: bytes, content_type: str, status: int
@@ -195,3 +198,18 @@ async def test_a_failing_connector_gets_the_user_a_dutch_apology_and_no_text_in_
         ] and "niets verloren" in messages[0]["text"]
         assert "turn failed" in caplog.text
         assert "mijn verhaal" not in caplog.text
+
+
+async def test_deeply_nested_fields_in_a_real_activity_get_a_calm_answer(
+    running_bot: RunningBot,
+) -> None:
+    nested: Any = "bodem"
+    for _ in range(900):  # json still reads this; anything walking it recursively might not
+        nested = [nested]
+    activity = running_bot.user().says("menu")
+    activity["channelData"] = {**activity.get("channelData", {}), "deep": nested}
+    activity["conversation"] = {**activity["conversation"], "deep": nested}
+    activity["value"] = {"deep": nested}
+    status, messages = await running_bot.send(activity)
+    assert status in (200, 201, 400)
+    assert all("Traceback" not in str(message) for message in messages)
