@@ -8,6 +8,8 @@ from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.conversations import (
@@ -17,6 +19,7 @@ from services.conversations import (
     remember_conversation,
 )
 from storage.models import ConversationReferenceRecord
+from storage.repositories import _upsert_statement
 from storage.uow import UnitOfWork
 
 AAD_OBJECT_ID = "00000000-0000-0000-0000-0000000000aa"
@@ -180,3 +183,10 @@ async def test_other_sessions_read_without_waiting_and_see_committed_rows_only(
 
     assert count == 0
     assert len(await stored_rows(db_session_factory)) == 1
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.asyncpg.dialect()], ids=str)
+def test_the_upsert_is_compiled_once_not_for_every_new_user(dialect: Dialect) -> None:
+    # SQLAlchemy reuses a compiled statement by its cache key; its ON CONFLICT inserts have none,
+    # so the upsert is kept as text with typed parameters, which has one.
+    assert _upsert_statement(dialect)._generate_cache_key() is not None
