@@ -184,7 +184,24 @@ class SqliteDriver:
         return self._connection
 
     async def _run(self, work: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
+        """`work(*args)` in the worker thread; its result or exception, back on the loop.
+
+        As `loop.run_in_executor`, without chaining a concurrent future to an asyncio one (two
+        futures, their callbacks and an extra hand-off per call): 2.5% of a turn's instructions.
+        """
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def run() -> None:
+            try:
+                result = work(*args)
+            except BaseException as error:
+                loop.call_soon_threadsafe(_fail, done, error)
+            else:
+                loop.call_soon_threadsafe(_succeed, done, result)
+
+        self._thread.submit(run)
+        return await done
 
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, str]]:
         marks = ",".join("?" * len(keys))
@@ -238,3 +255,13 @@ class SqliteDriver:
 
         await self._run(close_connection)
         self._thread.shutdown(wait=False)
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
