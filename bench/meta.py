@@ -24,20 +24,16 @@ AUTH_NOTE = (
 )
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(PROJECT), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def _git_revision() -> str:
     try:
-        revision = subprocess.run(
-            ["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(PROJECT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        revision = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return revision + ("+changes" if dirty else "")

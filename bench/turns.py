@@ -33,9 +33,8 @@ from aiohttp import web
 from bench.connector import FakeConnector
 from bench.runner import migrate
 from bench.scenario import STEPS, fill, template
+from bench.serve import HOST
 from bench.wegwijzer import create_wegwijzer_app
-
-HOST = "127.0.0.1"
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:

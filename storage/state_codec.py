@@ -31,10 +31,15 @@ class _Unsupported(Exception):
 
 def flatten(value: object) -> Any:
     """The jsonpickle document for `value` (a tree of JSON types and tagged objects)."""
+    return _document(value)[0]
+
+
+def _document(value: object) -> tuple[Any, bool]:
+    """`flatten`'s document, and whether this codec wrote it (rather than jsonpickle)."""
     try:
-        return _flatten(value, set())
+        return _flatten(value, set()), True
     except _Unsupported:
-        return Pickler().flatten(value)
+        return Pickler().flatten(value), False
 
 
 def dumps(value: object, *, leave_out: str | None = None) -> str:
@@ -43,10 +48,7 @@ def dumps(value: object, *, leave_out: str | None = None) -> str:
     The text is what `json.dumps(..., ensure_ascii=False, separators=(",", ":"))` writes; orjson
     writes it for the trees this codec flattens itself, json for the rest (NaN, huge integers).
     """
-    try:
-        document, plain = _flatten(value, set()), True
-    except _Unsupported:
-        document, plain = Pickler().flatten(value), False
+    document, plain = _document(value)
     if leave_out is not None and isinstance(document, dict):
         document = {name: item for name, item in document.items() if name != leave_out}
     if plain:

@@ -16,7 +16,6 @@ eTag rules; a driver only runs what it is given, each write batch in one transac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import weakref
 from collections.abc import Sequence
@@ -166,15 +165,13 @@ class SqliteDriver:
         f"UPDATE {TABLE} SET data = ?, etag = ?, updated_at = ? WHERE key = ? AND etag = ?"
     )
 
-    def __init__(
-        self, path: str, *, writer_turn: AbstractAsyncContextManager[Any] | None = None
-    ) -> None:
+    def __init__(self, path: str, *, writer_turn: AbstractAsyncContextManager[Any]) -> None:
         self._path = path
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wegwijzer-state")
         self._connection: sqlite3.Connection | None = None
         # The turn the engine's other writers take (storage.db.writer_turn): without it, a state
         # write and a unit of work's write met in SQLite's busy handler, which sleeps 1, 2, 5 ms.
-        self._writer_turn = writer_turn or contextlib.nullcontext()
+        self._writer_turn = writer_turn
 
     def _db(self) -> sqlite3.Connection:  # runs in the worker thread only
         if self._connection is None:
