@@ -1,0 +1,177 @@
+"""The SQLite state driver commits queued writes together, and reads never wait for a commit.
+
+To make writes queue, a second connection holds SQLite's write lock: the driver's first commit
+then waits for it (busy_timeout), and whatever is written meanwhile has to wait its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import db, state_drivers
+from storage.state_drivers import EtagMismatch, SqliteDriver, Write, close_driver, driver_for
+
+WAIT_S = 5.0
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the state driver's connections run, in order (from any thread)."""
+    seen: list[str] = []
+    configure = state_drivers.configure_sqlite_connection
+
+    def configure_and_trace(connection: Any) -> None:
+        configure(connection)
+        connection.set_trace_callback(seen.append)
+
+    monkeypatch.setattr(state_drivers, "configure_sqlite_connection", configure_and_trace)
+    return seen
+
+
+@pytest.fixture
+async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(sqlite_url)
+    yield engine
+    await close_driver(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def driver(engine: AsyncEngine) -> SqliteDriver:
+    driver = driver_for(engine)
+    assert isinstance(driver, SqliteDriver)
+    return driver
+
+
+@pytest.fixture
+def write_lock(engine: AsyncEngine) -> Iterator[sqlite3.Connection]:
+    """Another connection to the same file, holding the write lock until the test rolls back."""
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    if other.in_transaction:
+        other.execute("ROLLBACK")
+    other.close()
+
+
+def write(key: str, data: str = "{}", *, expected_etag: str | None = None) -> Write:
+    return Write(key, data, f"etag-{key}-{data}", expected_etag, datetime.now(UTC))
+
+
+async def until(condition: Any) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "the driver never got there"
+        await asyncio.sleep(0.01)
+
+
+async def first_commit_waiting(driver: SqliteDriver, statements: list[str]) -> asyncio.Task[None]:
+    """A write whose commit waits for the held write lock."""
+    waiting = asyncio.create_task(driver.write([write("first")]))
+    await until(lambda: "BEGIN IMMEDIATE" in statements)
+    return waiting
+
+
+async def test_writes_that_queue_during_a_commit_share_the_next_one(
+    driver: SqliteDriver, statements: list[str], write_lock: sqlite3.Connection
+) -> None:
+    waiting = await first_commit_waiting(driver, statements)
+    queued = [asyncio.create_task(driver.write([write(f"queued-{n}")])) for n in range(9)]
+    await asyncio.sleep(0.05)
+
+    write_lock.execute("ROLLBACK")
+    await asyncio.gather(waiting, *queued)
+
+    assert statements.count("BEGIN IMMEDIATE") == 2
+    assert statements.count("COMMIT") == 2
+    keys = ["first", *(f"queued-{n}" for n in range(9))]
+    assert sorted(row[0] for row in await driver.read(keys)) == sorted(keys)
+
+
+async def test_a_stale_etag_fails_only_its_own_write_in_a_shared_commit(
+    driver: SqliteDriver, statements: list[str], engine: AsyncEngine
+) -> None:
+    await driver.write([write("existing", '{"v": 1}')])
+    statements.clear()
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        waiting = await first_commit_waiting(driver, statements)
+        before = asyncio.create_task(driver.write([write("before")]))
+        stale = asyncio.create_task(
+            driver.write(
+                [write("also-in-stale"), write("existing", '{"v": 2}', expected_etag="old")]
+            )
+        )
+        after = asyncio.create_task(driver.write([write("after")]))
+        await asyncio.sleep(0.05)
+        other.execute("ROLLBACK")
+        outcomes = await asyncio.gather(waiting, before, stale, after, return_exceptions=True)
+    finally:
+        other.close()
+
+    assert outcomes[0] is None and outcomes[1] is None and outcomes[3] is None
+    assert isinstance(outcomes[2], EtagMismatch)
+    assert statements.count("COMMIT") == 2  # the first write's, then one for the other three
+    rows = {row[0]: row[1] for row in await driver.read(["before", "also-in-stale", "after"])}
+    assert set(rows) == {"before", "after"}
+    assert [row[1] for row in await driver.read(["existing"])] == ['{"v": 1}']
+
+
+async def test_a_failed_commit_fails_every_write_in_it_and_the_next_one_works(
+    driver: SqliteDriver,
+    statements: list[str],
+    write_lock: sqlite3.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 0)  # "database is locked" at once
+
+    outcomes = await asyncio.gather(
+        *(driver.write([write(f"lost-{n}")]) for n in range(3)), return_exceptions=True
+    )
+    write_lock.execute("ROLLBACK")
+    await driver.write([write("later")])
+
+    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes)
+    assert [row[0] for row in await driver.read(["lost-0", "lost-1", "lost-2", "later"])] == [
+        "later"
+    ]
+
+
+async def test_a_read_does_not_wait_for_a_write_that_waits_for_its_commit(
+    driver: SqliteDriver, statements: list[str], write_lock: sqlite3.Connection
+) -> None:
+    waiting = await first_commit_waiting(driver, statements)
+
+    rows = await asyncio.wait_for(driver.read(["first"]), timeout=1.0)
+
+    assert rows == []
+    assert not waiting.done()
+    write_lock.execute("ROLLBACK")
+    await waiting
+    assert [row[0] for row in await driver.read(["first"])] == ["first"]
+
+
+async def test_closing_lets_queued_writes_reach_the_database_first(
+    sqlite_url: str, statements: list[str]
+) -> None:
+    engine = db.create_engine(sqlite_url)
+    driver = driver_for(engine)
+    writes = [asyncio.create_task(driver.write([write(f"late-{n}")])) for n in range(5)]
+    await asyncio.sleep(0)
+
+    await close_driver(engine)
+    await asyncio.gather(*writes)
+    await engine.dispose()
+
+    with sqlite3.connect(str(engine.url.database)) as check:
+        stored = check.execute("SELECT count(*) FROM bot_state WHERE key LIKE 'late-%'").fetchone()
+    assert stored == (5,)
