@@ -6,9 +6,10 @@ greenlet switches, and for SQLite a thread hand-off per cursor call); on the dri
 itself uses they cost a tenth of that:
 
 - PostgreSQL: asyncpg with its own small pool and prepared statements.
-- SQLite: one sqlite3 connection in one worker thread; each read is one hand-off, and writes
-  that arrive while one commits are committed together (group commit), instead of each
-  waiting for its own fsync or sleeping in SQLite's busy handler.
+- SQLite: two sqlite3 connections, each in a thread of its own, one for reads and one for
+  writes (WAL lets reads go on during a commit); each operation is one hand-off. Writes that
+  arrive while one commits are committed together (group commit) instead of each waiting for
+  its own fsync.
 
 The table, its migrations and the rest of the storage stay SQLAlchemy's. `SqlStorage` keeps the
 eTag rules; a driver only runs what it is given, each write batch in one transaction.
