@@ -319,10 +319,10 @@ class _SqliteThread:
             self._connection = None
 
     async def _in_thread(self, call: Callable[[], _T]) -> _T:
-        """As `loop.run_in_executor`, without chaining a concurrent future to an asyncio one.
+        """`call()` in the thread, as `loop.run_in_executor` but with one future, set from there.
 
-        (Two futures, their callbacks and an extra hand-off per call: 2.5% of a turn's
-        instructions.)
+        run_in_executor chains a concurrent future to an asyncio one: two futures, their
+        callbacks and an extra hand-off per call, 2.5% of a turn's instructions.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[_T] = loop.create_future()
