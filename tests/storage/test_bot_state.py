@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 import pytest
-from botbuilder.core import StoreItem, TurnContext
+from botbuilder.core import StatePropertyAccessor, StoreItem, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botbuilder.testing import StorageBaseTests
@@ -189,15 +189,23 @@ def _turn(conversation: str = "c1") -> TurnContext:
     return TurnContext(TestAdapter(), activity)
 
 
+async def _saved_count(
+    storage: SqlStorage, value: int
+) -> tuple[FastConversationState, StatePropertyAccessor, TurnContext]:
+    """Conversation state with a `count` property, saved as `value` by one turn."""
+    state = FastConversationState(storage)
+    count = state.create_property("count")
+    turn = _turn()
+    await state.load(turn)
+    await count.set(turn, value)
+    await state.save_changes(turn)
+    return state, count, turn
+
+
 async def test_conversation_state_is_written_only_when_a_turn_changed_it(
     storage: SqlStorage,
 ) -> None:
-    state = FastConversationState(storage)
-    count = state.create_property("count")
-    first = _turn()
-    await state.load(first)
-    await count.set(first, 1)
-    await state.save_changes(first)
+    state, count, first = await _saved_count(storage, 1)
     key = state.get_storage_key(first)
     etag_after_first = (await storage.read_documents([key]))[key][1]
 
@@ -217,12 +225,7 @@ async def test_conversation_state_is_written_only_when_a_turn_changed_it(
 
 
 async def test_two_turns_of_one_conversation_cannot_both_save(storage: SqlStorage) -> None:
-    state = FastConversationState(storage)
-    count = state.create_property("count")
-    setup = _turn()
-    await state.load(setup)
-    await count.set(setup, 0)
-    await state.save_changes(setup)
+    state, count, _ = await _saved_count(storage, 0)
 
     one, other = _turn(), _turn()
     await state.load(one)

@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,15 +52,24 @@ def driver(engine: AsyncEngine) -> SqliteDriver:
     return driver
 
 
+@contextmanager
+def holding_write_lock(engine: AsyncEngine) -> Iterator[sqlite3.Connection]:
+    """Another connection to the same file, holding the write lock until rolled back."""
+    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield other
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
 @pytest.fixture
 def write_lock(engine: AsyncEngine) -> Iterator[sqlite3.Connection]:
-    """Another connection to the same file, holding the write lock until the test rolls back."""
-    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    yield other
-    if other.in_transaction:
-        other.execute("ROLLBACK")
-    other.close()
+    """The write lock, held from the start of the test until it rolls back."""
+    with holding_write_lock(engine) as other:
+        yield other
 
 
 def write(key: str, data: str = "{}", *, expected_etag: str | None = None) -> Write:
@@ -101,9 +111,7 @@ async def test_a_stale_etag_fails_only_its_own_write_in_a_shared_commit(
 ) -> None:
     await driver.write([write("existing", '{"v": 1}')])
     statements.clear()
-    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
+    with holding_write_lock(engine) as other:
         waiting = await first_commit_waiting(driver, statements)
         before = asyncio.create_task(driver.write([write("before")]))
         stale = asyncio.create_task(
@@ -115,8 +123,6 @@ async def test_a_stale_etag_fails_only_its_own_write_in_a_shared_commit(
         await asyncio.sleep(0.05)
         other.execute("ROLLBACK")
         outcomes = await asyncio.gather(waiting, before, stale, after, return_exceptions=True)
-    finally:
-        other.close()
 
     assert outcomes[0] is None and outcomes[1] is None and outcomes[3] is None
     assert isinstance(outcomes[2], EtagMismatch)
