@@ -93,6 +93,16 @@ async def close_driver(engine: AsyncEngine) -> None:
         await driver.close()
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Pool reset that sends nothing: the state's statements leave no session state behind.
+
+    asyncpg's default reset runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`,
+    a round trip each time a connection goes back to the pool, twice per turn. These connections
+    only ever run the statements below (no SET, LISTEN, cursors or advisory locks), and asyncpg
+    still rolls back a transaction left open before this is called.
+    """
+
+
 class PostgresDriver:
     _READ = f"SELECT key, data, etag FROM {TABLE} WHERE key = ANY($1::varchar[])"
     _UPSERT = (
@@ -121,6 +131,7 @@ class PostgresDriver:
                         timeout=10,
                         command_timeout=30,
                         server_settings={"application_name": "wegwijzer-state"},
+                        reset=_keep_session,
                     )
         return self._pool
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -181,3 +182,31 @@ async def test_closing_lets_queued_writes_reach_the_database_first(
     with sqlite3.connect(str(engine.url.database)) as check:
         stored = check.execute("SELECT count(*) FROM bot_state WHERE key LIKE 'late-%'").fetchone()
     assert stored == (5,)
+
+
+async def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_trip(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    # RESET ALL` every time a connection goes back: a round trip for each read and each write.
+    sent: list[str] = []
+    reset_query = asyncpg.Connection.get_reset_query
+
+    def recorded(connection: asyncpg.Connection) -> str:
+        query: str = reset_query(connection)
+        sent.append(query)
+        return query
+
+    monkeypatch.setattr(asyncpg.Connection, "get_reset_query", recorded)
+    engine = db.create_engine(postgres_url)
+    driver = driver_for(engine)
+    try:
+        await driver.write([write("pg-one")])
+        await driver.write([write("pg-two"), write("pg-three")])
+        rows = await driver.read(["pg-one", "pg-two", "pg-three"])
+    finally:
+        await close_driver(engine)
+        await engine.dispose()
+
+    assert sorted(row[0] for row in rows) == ["pg-one", "pg-three", "pg-two"]
+    assert sent == []
