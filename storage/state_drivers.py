@@ -6,10 +6,12 @@ greenlet switches, and for SQLite a thread hand-off per cursor call); on the dri
 itself uses they cost a tenth of that:
 
 - PostgreSQL: asyncpg with its own small pool and prepared statements.
-- SQLite: two sqlite3 connections, each in a thread of its own, one for reads and one for
-  writes (WAL lets reads go on during a commit); each operation is one hand-off. Writes that
-  arrive while one commits are committed together (group commit) instead of each waiting for
-  its own fsync.
+- SQLite: reads by key run on the loop itself, on a connection that never waits for a lock
+  (a read takes tens of microseconds; handing it to a thread cost more than the read). Should it
+  meet a lock, the read goes to a thread of its own, where it may wait. Writes run on one
+  connection in one thread, and writes that arrive while one commits are committed together
+  (group commit) instead of each waiting for its own fsync. WAL mode lets reads go on during a
+  commit.
 
 The table, its migrations and the rest of the storage stay SQLAlchemy's. `SqlStorage` keeps the
 eTag rules; a driver only runs what it is given, each write batch in one transaction.
@@ -186,8 +188,12 @@ class SqliteDriver:
     )
 
     def __init__(self, path: str, *, writer_turn: AbstractAsyncContextManager[Any]) -> None:
-        # Reads on a connection of their own: in WAL mode they need not wait for a commit.
+        # Reads on connections of their own: in WAL mode they need not wait for a commit. One is
+        # used on the loop and never waits for a lock; the other, in its thread, reads when the
+        # first one met a lock (or opens the first one, which may have to wait too).
+        self._path = path
         self._reader = _SqliteThread(path, "wegwijzer-state-read")
+        self._loop_reader: sqlite3.Connection | None = None
         self._writer = _SqliteThread(path, "wegwijzer-state-write")
         # The turn the engine's other writers take (storage.db.writer_turn): without it, a state
         # write and a unit of work's write met in SQLite's busy handler, which sleeps 1, 2, 5 ms.
@@ -199,7 +205,21 @@ class SqliteDriver:
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, str]]:
         marks = ",".join("?" * len(keys))
         sql = f"SELECT key, data, etag FROM {TABLE} WHERE key IN ({marks})"
-        rows: list[tuple[str, str, str]] = await self._reader.run(_fetch, sql, list(keys))
+        params = list(keys)
+        if self._loop_reader is None:
+            opened = await self._reader.run(_open_loop_reader, self._path)
+            if self._loop_reader is None:
+                self._loop_reader = opened
+            else:  # another read opened one meanwhile
+                opened.close()
+        try:
+            return _fetch(self._loop_reader, sql, params)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        # Locked: another connection holds the database exclusively, or SQLite is rebuilding its
+        # WAL index. Waiting is for the thread.
+        rows: list[tuple[str, str, str]] = await self._reader.run(_fetch, sql, params)
         return rows
 
     async def write(self, writes: Sequence[Write]) -> None:
@@ -297,6 +317,9 @@ class SqliteDriver:
     async def close(self) -> None:
         if self._committer is not None:  # let queued writes reach the disk first
             await asyncio.shield(self._committer)
+        if self._loop_reader is not None:
+            self._loop_reader.close()
+            self._loop_reader = None
         await self._reader.close()
         await self._writer.close()
 
@@ -348,6 +371,14 @@ class _SqliteThread:
 
         self._thread.submit(run)
         return await done
+
+
+def _open_loop_reader(_: sqlite3.Connection, path: str) -> sqlite3.Connection:
+    """A connection for reads on the loop, opened in a thread: opening it may wait for a lock."""
+    connection = sqlite3.connect(path, check_same_thread=False)
+    configure_sqlite_connection(connection)
+    connection.execute("PRAGMA busy_timeout=0")  # on the loop, a lock is an error, not a wait
+    return connection
 
 
 def _fetch(db: sqlite3.Connection, sql: str, params: list[str]) -> list[tuple[str, str, str]]:

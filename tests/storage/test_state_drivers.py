@@ -1,13 +1,16 @@
 """The SQLite state driver commits queued writes together, and reads never wait for a commit.
 
 To make writes queue, a second connection holds SQLite's write lock: the driver's first commit
-then waits for it (busy_timeout), and whatever is written meanwhile has to wait its turn.
+then waits for it (busy_timeout), and whatever is written meanwhile has to wait its turn. Reads
+run on the loop, and when the loop's connection finds the database locked they go to a thread.
+The PostgreSQL driver's pool hands connections back without asyncpg's reset round trip.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -33,6 +36,20 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def configure_and_trace(connection: Any) -> None:
         configure(connection)
         connection.set_trace_callback(seen.append)
+
+    monkeypatch.setattr(state_drivers, "configure_sqlite_connection", configure_and_trace)
+    return seen
+
+
+@pytest.fixture
+def statement_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every statement the state driver's connections run, with the thread that ran it."""
+    seen: list[tuple[str, int]] = []
+    configure = state_drivers.configure_sqlite_connection
+
+    def configure_and_trace(connection: Any) -> None:
+        configure(connection)
+        connection.set_trace_callback(lambda sql: seen.append((sql, threading.get_ident())))
 
     monkeypatch.setattr(state_drivers, "configure_sqlite_connection", configure_and_trace)
     return seen
@@ -182,6 +199,50 @@ async def test_closing_lets_queued_writes_reach_the_database_first(
     with sqlite3.connect(str(engine.url.database)) as check:
         stored = check.execute("SELECT count(*) FROM bot_state WHERE key LIKE 'late-%'").fetchone()
     assert stored == (5,)
+
+
+async def test_a_read_runs_on_the_loop_without_a_hand_off(
+    driver: SqliteDriver, statement_threads: list[tuple[str, int]]
+) -> None:
+    await driver.write([write("here", '{"v": 1}')])
+    await driver.read(["here"])  # the first read opens the loop's connection in a thread
+    statement_threads.clear()
+
+    rows = await driver.read(["here"])
+
+    assert [row[:2] for row in rows] == [("here", '{"v": 1}')]
+    reads = [thread for sql, thread in statement_threads if sql.startswith("SELECT")]
+    assert reads == [threading.get_ident()]
+
+
+async def test_a_read_the_loop_finds_locked_is_done_in_its_thread(
+    driver: SqliteDriver,
+    statement_threads: list[tuple[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A WAL reader meets a lock only in rare moments (another process holding the database
+    # exclusively, SQLite rebuilding its WAL index), which a test in one process cannot bring
+    # about while the driver's own connections are open: the loop's read is told it met one.
+    await driver.write([write("kept", '{"v": 1}')])
+    await driver.read(["kept"])
+    statement_threads.clear()
+    fetch = state_drivers._fetch
+    loop_thread = threading.get_ident()
+
+    def locked_on_the_loop(db: sqlite3.Connection, sql: str, params: list[str]) -> Any:
+        if threading.get_ident() == loop_thread:
+            locked = sqlite3.OperationalError("database is locked")
+            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise locked
+        return fetch(db, sql, params)
+
+    monkeypatch.setattr(state_drivers, "_fetch", locked_on_the_loop)
+
+    rows = await driver.read(["kept"])
+
+    assert [row[:2] for row in rows] == [("kept", '{"v": 1}')]
+    reads = [thread for sql, thread in statement_threads if sql.startswith("SELECT")]
+    assert len(reads) == 1 and reads[0] != loop_thread
 
 
 async def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_trip(
