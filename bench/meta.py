@@ -14,6 +14,7 @@ from typing import Any
 
 from bench.load import wrk_version
 from bench.processes import PROJECT
+from bench.serve import KINDS, loop_for
 
 SPEED_LOOP = 10_000_000
 
@@ -71,7 +72,7 @@ async def describe_run(args: argparse.Namespace, started: datetime) -> dict[str,
             "cpu_model": _cpu_model(),
             "platform": platform.platform(),
             "python": platform.python_version(),
-            "event_loop": "asyncio",
+            "event_loop": {kind: loop_for(kind) for kind in KINDS},
             "botbuilder_core": metadata.version("botbuilder-core"),
             "aiohttp": metadata.version("aiohttp"),
             "wrk": await wrk_version(),
@@ -95,7 +96,7 @@ def header(meta: dict[str, Any]) -> list[str]:
     return [
         f"Wegwijzer benchmark, {meta['created_utc']} (git {machine['git']})",
         f"machine: {machine['cpu_count']} CPUs ({machine['cpu_model']}), "
-        f"Python {machine['python']} on asyncio, botbuilder {machine['botbuilder_core']}, "
+        f"Python {machine['python']}, botbuilder {machine['botbuilder_core']}, "
         f"aiohttp {machine['aiohttp']}, {machine['wrk']}",
         f"load: wrk {settings['threads']} threads, {settings['connections']} connections, "
         f"{settings['warmup_s']} s warm-up then {settings['duration_s']} s measured per server, "
@@ -104,5 +105,8 @@ def header(meta: dict[str, Any]) -> list[str]:
         f"machine speed now: {SPEED_LOOP:,} additions in pure Python took "
         f"{machine['python_loop_s']:.2f} s (compare runs by it: the machine is shared)",
         f"wegwijzer: {meta['auth']}",
+        "event loops: "
+        + ", ".join(f"{kind} on {loop}" for kind, loop in machine["event_loop"].items())
+        + " (the floor on Wegwijzer's, the echo bot on the official sample's)",
         "wrk, the server and the fake connector share this machine's CPUs.",
     ]

@@ -2,6 +2,10 @@
 
 Kinds: floor, echo, wegwijzer (needs --database-url) and connector (the fake Bot Connector).
 Every kind also runs the event-loop stall monitor and answers /bench/stats and /bench/reset.
+
+Wegwijzer runs on the loop it serves on in production (bot/event_loop.py), and the floor on the
+same one, so that the floor stays the same stack without the bot. The echo bot runs on asyncio's
+loop, as Microsoft's sample does; the fake connector, the same for every run, does too.
 """
 
 from __future__ import annotations
@@ -16,9 +20,16 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bench.monitor import add_bench_routes
+from bot.event_loop import loop_name, new_event_loop
 
 KINDS = ("floor", "echo", "wegwijzer", "connector")
 HOST = "127.0.0.1"
+ON_THE_BOTS_LOOP = frozenset({"floor", "wegwijzer"})
+
+
+def loop_for(kind: str) -> str:
+    """The kind of event loop the server `kind` runs on: 'uvloop' or 'asyncio'."""
+    return loop_name() if kind in ON_THE_BOTS_LOOP else "asyncio"
 
 
 async def _healthz(_: web.Request) -> web.Response:
@@ -88,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Built inside the loop: some parts (client sessions, adapters) bind to it.
         await serve(build_app(args.kind, args.database_url), args.port)
 
-    asyncio.run(run())
+    with asyncio.Runner(
+        loop_factory=new_event_loop if args.kind in ON_THE_BOTS_LOOP else None
+    ) as runner:
+        runner.run(run())
     return 0
 
 

@@ -22,17 +22,19 @@ def _serve(_: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.event_loop import loop_name, new_event_loop
 
     settings = load_settings()
     _configure_logging(settings.LOG_LEVEL)
     app = create_app(settings)
     logging.getLogger("wegwijzer").info(
-        "listening on http://%s:%s/api/messages (%s)",
+        "listening on http://%s:%s/api/messages (%s, on %s)",
         settings.HOST,
         settings.PORT,
         settings.ENVIRONMENT.value,
+        loop_name(),
     )
-    web.run_app(app, host=settings.HOST, port=settings.PORT, print=None)
+    web.run_app(app, host=settings.HOST, port=settings.PORT, print=None, loop=new_event_loop())
     return 0
 
 

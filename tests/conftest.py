@@ -10,6 +10,9 @@
 - `empty_postgres_url`: a fresh PostgreSQL database without tables, for migration tests.
 
 Tests that use a PostgreSQL fixture get the `postgres` marker, so `-m "not postgres"` skips them.
+
+Every async test runs on the kind of event loop the bot serves on (`bot.event_loop`: uvloop where
+it is installed).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from bot.event_loop import event_loop_policy as serving_loop_policy
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Base
@@ -54,6 +58,12 @@ THROWAWAY_NAME = re.compile(rf"{THROWAWAY_PREFIX}(\d{{10}})_[0-9a-f]{{6}}")
 STALE_AFTER_SECONDS = 3600
 
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    """pytest-asyncio's loops: of the kind `wegwijzer serve` runs on."""
+    return serving_loop_policy()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
