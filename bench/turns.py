@@ -35,6 +35,7 @@ from bench.runner import migrate
 from bench.scenario import STEPS, fill, template
 from bench.serve import HOST
 from bench.wegwijzer import create_wegwijzer_app
+from bot.event_loop import new_event_loop
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -103,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wegwijzer-turns-") as scratch:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'turns.db'}"
         migrate(url)
-        per_turn = asyncio.run(walk(url, args.users, args.warmup_users, args.callgrind))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the loop the bot serves on
+            per_turn = runner.run(walk(url, args.users, args.warmup_users, args.callgrind))
     turns = args.users * len(STEPS)
     sys.stdout.write(f"turns {turns}  CPU per turn {per_turn * 1000:.3f} ms (one process)\n")
     return 0
