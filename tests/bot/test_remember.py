@@ -1,8 +1,11 @@
 from typing import Any
 
+import pytest
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.remember import conversation_record
+from bot.remember import conversation_record, reference_json
+from bot.wire import activity_from_json, to_json
 
 
 def activity(**changes: Any) -> Activity:
@@ -45,3 +48,33 @@ def test_a_channel_thread_is_kept_once_per_channel() -> None:
 
 def test_nothing_is_kept_for_a_personal_chat_without_aad_object_id() -> None:
     assert conversation_record(activity(**{"from": {"id": "29:x"}})) is None
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "personal": {},
+    "channel thread": {
+        "conversation": {
+            "id": "19:abc@thread.tacv2;messageid=123",
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": "t",
+            "name": "Kanaal",
+        }
+    },
+    "roles and extra fields": {
+        "from": {"id": "29:x", "aadObjectId": "aad-1", "name": "Jan", "role": "user", "extra": 1},
+        "recipient": {"id": "28:bot", "name": "Wegwijzer", "role": "bot"},
+    },
+    "no locale, no recipient": {"locale": None, "recipient": None},
+}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_reference_is_bot_frameworks_without_activity_id_and_names(name: str) -> None:
+    incoming = activity_from_json(activity(**VARIANTS[name]).serialize())
+    expected = to_json(TurnContext.get_conversation_reference(incoming))
+    del expected["activityId"]
+    for party in ("user", "bot"):
+        expected.get(party, {}).pop("name", None)
+
+    assert reference_json(incoming) == expected
