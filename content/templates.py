@@ -77,6 +77,8 @@ class Templates:
             raise TemplateError(f"unknown message {key!r}") from None
         # Like cards, a text is a pure function of its key, language and values: render once.
         # The type is part of the key: 1, 1.0 and True are equal in a tuple, not in a text.
+        if not values:  # most texts: labels and buttons
+            return _remember(self._texts, (key, lang, ()), lambda: template.render().strip())
         cache_key = (key, lang, tuple((k, type(v), v) for k, v in sorted(values.items())))
         try:
             hash(cache_key)
