@@ -57,15 +57,12 @@ def reference_json(activity: Activity) -> dict[str, Any]:
     activity directly: the reference's copies of three models cost 2% of a turn.
     """
     reference: dict[str, Any] = {}
-    for key, party in (
-        ("user", activity.from_property),
-        ("bot", activity.recipient),
-        ("conversation", activity.conversation),
-    ):
+    for key, party in (("user", activity.from_property), ("bot", activity.recipient)):
         if party is not None:
             reference[key] = to_json(party)
-    for party_key in ("user", "bot"):
-        reference.get(party_key, {}).pop("name", None)
+            reference[key].pop("name", None)
+    if activity.conversation is not None:
+        reference["conversation"] = to_json(activity.conversation)
     for key, value in (
         ("channelId", activity.channel_id),
         ("locale", activity.locale),
