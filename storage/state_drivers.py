@@ -334,9 +334,7 @@ class _SqliteThread:
 
     def _db(self) -> sqlite3.Connection:  # runs in the thread only
         if self._connection is None:
-            connection = sqlite3.connect(self._path, check_same_thread=False)
-            configure_sqlite_connection(connection)  # autocommit mode: BEGIN is written out
-            self._connection = connection
+            self._connection = _connect(self._path)
         return self._connection
 
     async def run(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -373,10 +371,16 @@ class _SqliteThread:
         return await done
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection with our settings, for use by one thread at a time (not always the same)."""
+    connection = sqlite3.connect(path, check_same_thread=False)
+    configure_sqlite_connection(connection)  # autocommit mode: BEGIN is written out
+    return connection
+
+
 def _open_loop_reader(_: sqlite3.Connection, path: str) -> sqlite3.Connection:
     """A connection for reads on the loop, opened in a thread: opening it may wait for a lock."""
-    connection = sqlite3.connect(path, check_same_thread=False)
-    configure_sqlite_connection(connection)
+    connection = _connect(path)
     connection.execute("PRAGMA busy_timeout=0")  # on the loop, a lock is an error, not a wait
     return connection
 
