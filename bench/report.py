@@ -23,6 +23,8 @@ COLUMNS: tuple[tuple[str, Callable[[RunResult], str]], ...] = (
     ("non-2xx", lambda r: str(r.load.non_2xx)),
     ("sock err", lambda r: str(r.load.socket_errors)),
     ("stall ms", lambda r: f"{r.max_stall_ms:.1f}"),
+    ("loop CPU ms/turn", lambda r: f"{r.loop_cpu_ms_per_turn:.3f}"),
+    ("CPU ms/turn", lambda r: f"{r.cpu_ms_per_turn:.3f}"),
     ("RSS MB", lambda r: f"{r.peak_rss_mb:.0f}"),
     ("start s", lambda r: f"{r.startup_s:.2f}"),
     ("replies/turn", lambda r: f"{r.replies_per_turn:.2f}"),

@@ -54,6 +54,8 @@ class RunResult:
     load: LoadResult
     max_stall_ms: float
     stalls_over_50ms: int
+    loop_cpu_ms_per_turn: float  # the event loop's thread, which limits the turns per second
+    cpu_ms_per_turn: float  # the whole server process, every thread
     peak_rss_mb: float
     connector: dict[str, Any]
     replies_per_turn: float
@@ -178,6 +180,8 @@ async def _measure(bench: Bench, target: Target, server: Server) -> RunResult:
         load=load,
         max_stall_ms=server_stats["max_stall_ms"],
         stalls_over_50ms=server_stats["stalls_over_50ms"],
+        loop_cpu_ms_per_turn=server_stats["loop_cpu_s"] * 1000 / turns,
+        cpu_ms_per_turn=server_stats["process_cpu_s"] * 1000 / turns,
         peak_rss_mb=server.peak_rss_mb(),
         connector=by_type,
         replies_per_turn=by_type.get("message", 0) / turns,
