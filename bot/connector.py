@@ -1,4 +1,4 @@
-"""Calls to the Bot Connector service over one pooled aiohttp session, with clients built once.
+"""Calls to the Bot Connector service over one pooled HTTP client, with clients built once.
 
 The stock `CloudAdapter` builds a new msrest `ConnectorClient` and `UserTokenClient` for every
 turn (half of a turn's CPU went into msrest's configuration and retry-policy objects) and sends
@@ -8,9 +8,13 @@ each reply through blocking `requests` in a thread pool, over a new TCP connecti
   request is still validated by it, in full; only the clients it hands out are kept, per app id,
   service URL and audience.
 - `PooledConversations` sends, replies to, updates and deletes activities over one shared
-  aiohttp session, with the bearer token the same credentials would have signed msrest's
+  HTTP client, with the bearer token the same credentials would have signed msrest's
   request with. Tokens are fetched in a worker thread (MSAL is synchronous) and reused until
   shortly before they expire, so the event loop never waits on Azure AD.
+
+The client is pyreqwest (Rust's reqwest and hyper): it pools connections and does the HTTP work
+on its own thread, so a call costs the event loop about a third of what aiohttp's client does
+(docs/performance.md, step 25).
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import jwt
 import requests
 from botbuilder.schema import Activity, ResourceResponse
@@ -40,6 +44,8 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.skills import BotFrameworkClient
+from pyreqwest.client import Client, ClientBuilder
+from pyreqwest.exceptions import NetworkError
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -51,7 +57,7 @@ from bot.wire import to_json_bytes
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "Wegwijzer-ID (BotBuilder Python 4.17; aiohttp)"
+USER_AGENT = "Wegwijzer-ID (BotBuilder Python 4.17; pyreqwest)"
 TOKEN_MARGIN = 300.0  # refresh a token five minutes before it expires
 TOKEN_FALLBACK_LIFETIME = 600.0  # when a token's expiry cannot be read
 MAX_CACHED_CLIENTS = 256
@@ -71,13 +77,18 @@ class _Transient(ConnectorError):
     """A status worth trying again: throttled or the service briefly unavailable."""
 
 
+# Worth another try: a status above, or a connection refused or dropped. A call that ran out of
+# its time is not tried again (pyreqwest reports that as a connect timeout, wherever it happened).
+RETRIED_ERRORS = (_Transient, NetworkError)
+
+
 class ConnectorHttp:
     """The one HTTP session for the Bot Connector, and the tokens for its calls."""
 
     def __init__(self, *, attempts: int = 3, timeout: float = 30.0) -> None:
-        self._session: aiohttp.ClientSession | None = None
+        self._client: Client | None = None
         self._attempts = attempts
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = timedelta(seconds=timeout)
         # Keyed by the credentials object itself (not its id, which a new object may reuse).
         self._tokens: weakref.WeakKeyDictionary[AppCredentials, tuple[str, float]] = (
             weakref.WeakKeyDictionary()
@@ -86,21 +97,25 @@ class ConnectorHttp:
             weakref.WeakKeyDictionary()
         )
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout,
-                headers={"User-Agent": USER_AGENT},
-                # The Bot Connector authenticates by token; no cookie should carry over between
-                # calls (or tenants), and not keeping them saves work on every response.
-                cookie_jar=aiohttp.DummyCookieJar(),
+    def _http(self) -> Client:
+        if self._client is None:
+            # No cookie store: the Bot Connector authenticates by token, and no cookie should
+            # carry over between calls (or tenants). No redirects: the connector answers where
+            # it was asked, and a redirect is an error to see, not to follow with a token.
+            self._client = (
+                ClientBuilder()
+                .user_agent(USER_AGENT)
+                .timeout(self._timeout)
+                .follow_redirects(False)
+                .error_for_status(False)
+                .build()
             )
-        return self._session
+        return self._client
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
 
     async def call(
         self,
@@ -114,14 +129,14 @@ class ConnectorHttp:
         """One call, tried again on a dropped connection, 429 or 502-504; its JSON answer."""
         try:  # the first try without building a retry policy: nearly every call succeeds
             return await self._call_once(method, url, credentials, body, conversation_id)
-        except (_Transient, aiohttp.ClientConnectionError):
+        except RETRIED_ERRORS:
             if self._attempts <= 1:
                 raise
         await asyncio.sleep(FIRST_RETRY_DELAY)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts - 1),
             wait=wait_exponential(multiplier=0.2, max=2.0),
-            retry=retry_if_exception_type((_Transient, aiohttp.ClientConnectionError)),
+            retry=retry_if_exception_type(RETRIED_ERRORS),
             reraise=True,
         )
         async for attempt in retrying:
@@ -145,20 +160,25 @@ class ConnectorHttp:
         token = await self.token(credentials)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        async with self._http().request(method, url, data=body, headers=headers) as response:
-            if response.status == 401 and token is not None:
-                self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
-            if response.status in RETRIED_STATUSES:
-                raise _Transient(response.status, method)
-            if response.status >= 300:
-                raise ConnectorError(response.status, method)
-            if response.content_type != "application/json":
-                return {}
-            try:
-                answer = json.loads(await response.read())
-            except ValueError:
-                return {}
-            return answer if isinstance(answer, dict) else {}
+        request = self._http().request(method, url).headers(headers)
+        if body is not None:
+            request = request.body_bytes(body)
+        response = await request.build().send()  # the whole body is read before it returns
+        status = response.status
+        if status == 401 and token is not None:
+            self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
+        if status in RETRIED_STATUSES:
+            raise _Transient(status, method)
+        if status >= 300:
+            raise ConnectorError(status, method)
+        content_type = (response.get_header("content-type") or "").partition(";")[0]
+        if content_type.strip().lower() != "application/json":
+            return {}
+        try:
+            answer = json.loads(bytes(await response.bytes()))
+        except ValueError:
+            return {}
+        return answer if isinstance(answer, dict) else {}
 
     async def token(self, credentials: AppCredentials) -> str | None:
         """The bearer token for these credentials, or None when auth is off (no app id)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 Activity = dict[str, Any]
 
@@ -21,7 +22,8 @@ class LocalConnector:
 
     def __init__(self, *, fail_with: Callable[[web.Request], int | None] | None = None) -> None:
         self.received: list[Activity] = []
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        # Method, path and headers of each call; header names, as in HTTP, in any case.
+        self.requests: list[tuple[str, str, CIMultiDict[str]]] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._fail_with = fail_with
@@ -65,9 +67,7 @@ class LocalConnector:
         return [a for a in self.received if a.get("type") == "message"]
 
     async def _record(self, request: web.Request, activity: Activity) -> None:
-        self.requests.append(
-            (request.method, request.path, {k: v for k, v in request.headers.items()})
-        )
+        self.requests.append((request.method, request.path, request.headers.copy()))
         async with self._changed:
             self.received.append(activity)
             self._changed.notify_all()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,90 @@ async def test_replies_go_to_the_teams_url_shape(tmp_path: Path) -> None:
         assert path == f"/v3/conversations/a:1;messageid=17/activities/{activity['id']}"
         assert headers["x-ms-conversation-id"] == "a:1;messageid=17"
         assert running.app[APP_KEY].connector_http is not None
+
+
+async def _http_server(
+    answer: Callable[[int], bytes | None],
+) -> tuple[asyncio.Server, str, list[int]]:
+    """A bare HTTP server, one request per connection: the n-th request gets `answer(n)`, or
+    its connection closed without an answer if that is None."""
+    seen: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            seen.append(len(seen) + 1)
+            response = answer(len(seen))
+            if response is not None:
+                writer.write(response)
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/", seen
+
+
+def _json_response(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+async def test_a_dropped_connection_is_tried_again() -> None:
+    server, url, seen = await _http_server(
+        lambda n: None if n == 1 else _json_response(b'{"id": "7"}')
+    )
+    http = ConnectorHttp()
+    try:
+        answer = await http.call(
+            "POST", url + "v3/conversations/c/activities", CountingCredentials(), body=b"{}"
+        )
+        assert answer == {"id": "7"}
+        assert len(seen) == 2  # the first try lost its connection, the second got through
+    finally:
+        await http.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_call_that_takes_too_long_fails_and_is_not_tried_again() -> None:
+    async def too_slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        calls.append(1)
+        await reader.readuntil(b"\r\n\r\n")
+        await done.wait()
+        writer.close()
+
+    calls: list[int] = []
+    done = asyncio.Event()
+    server = await asyncio.start_server(too_slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    http = ConnectorHttp(timeout=0.3)
+    try:
+        with pytest.raises(TimeoutError):
+            await http.call(
+                "POST",
+                f"http://127.0.0.1:{port}/v3/conversations/c/activities",
+                CountingCredentials(),
+                body=b"{}",
+            )
+        assert calls == [1]
+    finally:
+        await http.close()
+        done.set()
+        server.close()
+        await server.wait_closed()
