@@ -71,7 +71,65 @@ def _object_default(value: Any) -> Any:
     return _SERIALIZER.serialize_object(value)
 
 
+class _Plan:
+    """How one model class is read and written: worked out once per class, not per call."""
+
+    def __init__(self, cls: type[Model]) -> None:
+        attribute_map: dict[str, dict[str, str]] = cls._attribute_map
+        self.fields = tuple(
+            (name, info["key"], info["type"]) for name, info in attribute_map.items()
+        )
+        self.by_key = {key: (name, kind) for name, key, kind in self.fields}
+        self.by_name = {name: (key, kind) for name, key, kind in self.fields}
+        # Where each JSON key leads; with two attributes on one key, the generic walk decides.
+        self.unique_keys = len(self.by_key) == len(self.fields)
+        # A blank instance's attributes, when the constructor does nothing but store its
+        # arguments (true of every botbuilder schema model): a new instance is then a copy of
+        # them with the values read, without the keyword-argument call and its checks; and
+        # an instance's own attributes are all there is to write.
+        blank = vars(cls())
+        self.stores_only = set(blank) == {*attribute_map, "additional_properties"} and all(
+            value is None for name, value in blank.items() if name != "additional_properties"
+        )
+        self.blank = dict(blank)
+
+
+_PLANS: dict[type[Model], _Plan] = {}
+
+
+def _plan(cls: type[Model]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
+
+
 def _model_from(cls: type[M], data: dict[str, Any]) -> M:
+    plan = _plan(cls)
+    if not plan.unique_keys:
+        return _model_from_walk(cls, data)
+    by_key = plan.by_key
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, raw in data.items():
+        field = by_key.get(key)
+        if field is None:
+            extra[key] = raw
+        elif raw is not None:
+            values[field[0]] = _value_from(raw, field[1])
+    if not plan.stores_only:
+        instance = cls(**values)
+    else:
+        instance = cls.__new__(cls)
+        state = instance.__dict__
+        state.update(plan.blank)
+        state.update(values)
+    instance.additional_properties = extra
+    return instance
+
+
+def _model_from_walk(cls: type[M], data: dict[str, Any]) -> M:
+    """Every attribute of the map in turn, as msrest walks it."""
     attribute_map: dict[str, dict[str, str]] = cls._attribute_map
     values: dict[str, Any] = {}
     for name, info in attribute_map.items():
@@ -115,16 +173,33 @@ def _value_from(raw: Any, kind: str) -> Any:
 
 
 def _model_to(model: Model, *, plain_objects: bool = False) -> dict[str, Any]:
+    plan = _plan(type(model))
     out: dict[str, Any] = {}
-    for name, info in type(model)._attribute_map.items():
-        value = getattr(model, name, None)
+    if not plan.stores_only:
+        for name, key, kind in plan.fields:
+            value = getattr(model, name, None)
+            if value is not None:
+                out[key] = _value_to(value, kind, plain_objects)
+        return out
+    # Most of an activity's forty attributes are None: walk what the instance holds.
+    by_name = plan.by_name
+    for name, value in model.__dict__.items():
         if value is not None:
-            out[info["key"]] = _value_to(value, info["type"], plain_objects)
+            field = by_name.get(name)
+            if field is None:
+                continue
+            key, kind = field
+            if type(value) is str and kind == "str":  # most values: taken as they are
+                out[key] = value
+            else:
+                out[key] = _value_to(value, kind, plain_objects)
     return out
 
 
 def _value_to(value: Any, kind: str, plain_objects: bool = False) -> Any:
     if kind == "str":
+        if type(value) is str:
+            return value
         if isinstance(value, Enum):
             return value.value
         if isinstance(value, str):
