@@ -3,7 +3,8 @@
 To make writes queue, a second connection holds SQLite's write lock: the driver's first commit
 then waits for it (busy_timeout), and whatever is written meanwhile has to wait its turn. Reads
 run on the loop, and when the loop's connection finds the database locked they go to a thread.
-The PostgreSQL driver's pool hands connections back without asyncpg's reset round trip.
+The PostgreSQL driver's pool hands connections back without asyncpg's reset round trip, and
+reads or writes made at the same time share one statement, each write still checked on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import db, state_drivers
-from storage.state_drivers import EtagMismatch, SqliteDriver, Write, close_driver, driver_for
+from storage.state_drivers import (
+    EtagMismatch,
+    PostgresDriver,
+    SqliteDriver,
+    Write,
+    close_driver,
+    driver_for,
+)
 
 WAIT_S = 5.0
 
@@ -271,3 +279,110 @@ async def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_tr
 
     assert sorted(row[0] for row in rows) == ["pg-one", "pg-three", "pg-two"]
     assert sent == []
+
+
+@pytest.fixture
+async def pg_driver(postgres_url: str) -> AsyncIterator[PostgresDriver]:
+    engine = db.create_engine(postgres_url)
+    driver = driver_for(engine)
+    assert isinstance(driver, PostgresDriver)
+    yield driver
+    await close_driver(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def pg_statements(pg_driver: PostgresDriver, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first words of every statement the PostgreSQL driver sends through its pool."""
+    sent: list[str] = []
+    for name in ("execute", "fetch"):
+        original = getattr(asyncpg.Connection, name)
+
+        async def recorded(
+            self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any
+        ) -> Any:
+            sent.append(" ".join(query.split()[:2]))
+            return await _original(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, name, recorded)
+    return sent
+
+
+async def test_postgres_reads_at_the_same_time_share_a_statement(
+    pg_driver: PostgresDriver, pg_statements: list[str]
+) -> None:
+    await pg_driver.write([write(f"r{n}", f'{{"n": {n}}}') for n in range(6)])
+    pg_statements.clear()
+
+    reads = await asyncio.gather(*(pg_driver.read([f"r{n}", "missing"]) for n in range(6)))
+
+    assert [[row[:2] for row in rows] for rows in reads] == [
+        [(f"r{n}", f'{{"n": {n}}}')] for n in range(6)
+    ]
+    assert pg_statements == ["SELECT key,"]
+
+
+async def test_postgres_writes_at_the_same_time_share_a_statement_and_keep_their_own_outcome(
+    pg_driver: PostgresDriver, pg_statements: list[str]
+) -> None:
+    await pg_driver.write([write("a", "1"), write("b", "1")])
+    pg_statements.clear()
+
+    outcomes = await asyncio.gather(
+        pg_driver.write([write("a", "2", expected_etag="etag-a-1")]),
+        pg_driver.write([write("b", "2", expected_etag="stale")]),
+        pg_driver.write([write("c", "1")]),
+        pg_driver.write([write("gone", "1", expected_etag="etag-gone-0")]),
+        return_exceptions=True,
+    )
+
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], EtagMismatch) and outcomes[1].key == "b"
+    assert isinstance(outcomes[3], EtagMismatch) and outcomes[3].key == "gone"
+    rows = {row[0]: row[1] for row in await pg_driver.read(["a", "b", "c", "gone"])}
+    assert rows == {"a": "2", "b": "1", "c": "1"}
+    assert sorted(pg_statements) == ["INSERT INTO", "SELECT key,", "UPDATE bot_state"]
+
+
+async def test_postgres_two_writes_of_one_key_at_the_same_time_cannot_both_win(
+    pg_driver: PostgresDriver,
+) -> None:
+    await pg_driver.write([write("same", "1")])
+
+    outcomes = await asyncio.gather(
+        *(
+            pg_driver.write([write("same", f"2-{n}", expected_etag="etag-same-1")])
+            for n in range(3)
+        ),
+        return_exceptions=True,
+    )
+
+    assert sum(outcome is None for outcome in outcomes) == 1
+    assert sum(isinstance(outcome, EtagMismatch) for outcome in outcomes) == 2
+    [(_, data, etag)] = await pg_driver.read(["same"])
+    assert etag == f"etag-same-{data}"
+
+
+async def test_postgres_a_failed_statement_fails_only_the_writes_in_it(
+    pg_driver: PostgresDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await pg_driver.write([write("kept", "1")])
+
+    async def broken(*_: Any) -> set[str]:
+        raise asyncpg.InterfaceError("connection lost")
+
+    monkeypatch.setattr(pg_driver, "_update_rows", broken)
+    outcomes = await asyncio.gather(
+        pg_driver.write([write("kept", "2", expected_etag="etag-kept-1")]),
+        pg_driver.write([write("new", "1")]),
+        return_exceptions=True,
+    )
+    monkeypatch.undo()
+
+    assert isinstance(outcomes[0], asyncpg.InterfaceError)
+    assert outcomes[1] is None
+    assert {row[0]: row[1] for row in await pg_driver.read(["kept", "new"])} == {
+        "kept": "1",
+        "new": "1",
+    }
+    await pg_driver.write([write("kept", "3", expected_etag="etag-kept-1")])  # and it goes on
