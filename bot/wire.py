@@ -87,7 +87,10 @@ class _Plan:
         # arguments (true of every botbuilder schema model): a new instance is then a copy of
         # them with the values read, without the keyword-argument call and its checks; and
         # an instance's own attributes are all there is to write.
-        blank = vars(cls())
+        try:
+            blank = vars(cls())
+        except TypeError:  # a constructor that needs arguments does more than store them
+            blank = {}
         self.stores_only = set(blank) == {*attribute_map, "additional_properties"} and all(
             value is None for name, value in blank.items() if name != "additional_properties"
         )

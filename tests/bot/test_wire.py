@@ -127,12 +127,27 @@ class Greeting(Model):  # type: ignore[misc]
         self.shout = shout
 
 
+class Named(Model):  # type: ignore[misc]
+    """A model that cannot be made without an argument."""
+
+    _attribute_map = {"name": {"key": "name", "type": "str"}}  # noqa: RUF012
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
 def test_a_model_with_its_own_constructor_is_read_and_written_as_msrest_does() -> None:
     for body in ({"text": "dag", "shout": True, "extra": 1}, {"shout": False}):
         fast = _model_from(Greeting, body)
         expected = Deserializer({"Greeting": Greeting})("Greeting", body)
         assert attributes(fast) == attributes(expected)
         assert to_json(fast) == Serializer({"Greeting": Greeting}).body(fast, "Greeting")
+    named = _model_from(Named, {"name": "Bureau"})
+    assert attributes(named) == attributes(
+        Deserializer({"Named": Named})("Named", {"name": "Bureau"})
+    )
+    assert to_json(named) == {"name": "Bureau"}
 
 
 def test_activities_are_read_the_short_way() -> None:
