@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict
 
 Activity = dict[str, Any]
 
@@ -22,8 +21,8 @@ class LocalConnector:
 
     def __init__(self, *, fail_with: Callable[[web.Request], int | None] | None = None) -> None:
         self.received: list[Activity] = []
-        # Method, path and headers of each call; header names, as in HTTP, in any case.
-        self.requests: list[tuple[str, str, CIMultiDict[str]]] = []
+        # Method, path and headers of each call; the headers, as in HTTP, take names in any case.
+        self.requests: list[tuple[str, str, Mapping[str, str]]] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._fail_with = fail_with
