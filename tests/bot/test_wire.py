@@ -150,6 +150,26 @@ def test_a_model_with_its_own_constructor_is_read_and_written_as_msrest_does() -
     assert to_json(named) == {"name": "Bureau"}
 
 
+class Aliased(Model):  # type: ignore[misc]
+    """Two attributes read from one JSON key."""
+
+    _attribute_map = {  # noqa: RUF012
+        "text": {"key": "text", "type": "str"},
+        "echo": {"key": "text", "type": "str"},
+    }
+
+    def __init__(self, *, text: str | None = None, echo: str | None = None) -> None:
+        super().__init__()
+        self.text = text
+        self.echo = echo
+
+
+def test_two_attributes_on_one_key_are_both_read_as_msrest_reads_them() -> None:
+    body = {"text": "hallo", "other": 1}
+    fast = _model_from(Aliased, body)
+    assert attributes(fast) == attributes(Deserializer({"Aliased": Aliased})("Aliased", body))
+
+
 def test_activities_are_read_the_short_way() -> None:
     # The constructors of the models a Teams activity is made of only store their arguments:
     # if a new botbuilder release changes that, the slower general path takes over, and this
