@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import Bot, serializer_helper
+from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from bot.wire import activity_from_json
+
+_Handler = Callable[[TurnContext, Any, Callable[[], Awaitable[None]]], Awaitable[None]]
 
 
 class WegwijzerAdapter(CloudAdapter):
@@ -31,3 +35,46 @@ class WegwijzerAdapter(CloudAdapter):
                 data=serializer_helper(invoke_response.body), status=invoke_response.status
             )
         return web.Response(status=201)
+
+    def _create_turn_context(
+        self,
+        activity: Activity,
+        claims_identity: Any,
+        oauth_scope: str,
+        connector_client: Any,
+        user_token_client: Any,
+        logic: Callable[[TurnContext], Awaitable[Any]],
+        connector_factory: Any,
+    ) -> TurnContext:
+        # CloudAdapterBase's own, with the turn context below.
+        context = AcyclicTurnContext(self, activity)
+        context.turn_state[self.BOT_IDENTITY_KEY] = claims_identity
+        context.turn_state[self.BOT_CONNECTOR_CLIENT_KEY] = connector_client
+        context.turn_state[self.USER_TOKEN_CLIENT_KEY] = user_token_client
+        context.turn_state[self.BOT_CALLBACK_HANDLER_KEY] = logic
+        context.turn_state[self.CONNECTOR_FACTORY_KEY] = connector_factory
+        context.turn_state[self.BOT_OAUTH_SCOPE_KEY] = oauth_scope
+        return context
+
+
+class AcyclicTurnContext(TurnContext):  # type: ignore[misc,unused-ignore]
+    """A `TurnContext` that leaves no reference cycle behind when its turn ends.
+
+    The stock `_emit` calls the send handlers through a closure that refers to itself, so every
+    turn that sent something left a cycle holding the whole turn (activity, state, cards) for the
+    garbage collector to find. Here each step refers only to the next: reference counting frees
+    the turn as soon as it ends. The handlers run in the same order, as before.
+    """
+
+    async def _emit(self, plugins: Sequence[_Handler], arg: Any, logic: Awaitable[Any]) -> Any:
+        await _emit_from(self, list(plugins), arg, 0)
+        return await logic
+
+
+async def _emit_from(context: TurnContext, handlers: list[_Handler], arg: Any, index: int) -> None:
+    if index < len(handlers):
+
+        async def next_handler() -> None:
+            await _emit_from(context, handlers, arg, index + 1)
+
+        await handlers[index](context, arg, next_handler)

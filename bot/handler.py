@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from botbuilder.core import ComponentRegistration, ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import Dialog, DialogsComponentRegistration, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import (
+    Dialog,
+    DialogContext,
+    DialogsComponentRegistration,
+    DialogSet,
+    DialogTurnStatus,
+    dialog_context,
+)
 from botbuilder.dialogs.memory import (
     ComponentMemoryScopesBase,
     ComponentPathResolversBase,
+    DialogStateManager,
     DialogStateManagerConfiguration,
 )
 
@@ -85,3 +94,29 @@ def _memory_configuration() -> DialogStateManagerConfiguration:
         if isinstance(component, ComponentPathResolversBase):
             configuration.path_resolvers.extend(component.get_path_resolvers())
     return configuration
+
+
+class AcyclicDialogStateManager(DialogStateManager):  # type: ignore[misc,unused-ignore]
+    """A `DialogStateManager` that refers to its dialog context without keeping it alive.
+
+    Every `DialogContext` makes one as its `state`, and the stock one refers back to the context:
+    a reference cycle per dialog context, two or three per turn, each holding the whole turn
+    (turn context, activity, dialog stack) until the garbage collector found it. Reached as
+    `dialog_context.state`, as it always is, its context is alive and it works as before.
+    """
+
+    @property
+    def _dialog_context(self) -> DialogContext:
+        context: DialogContext | None = self._context_ref()
+        if context is None:
+            raise RuntimeError("this dialog state manager outlived its dialog context")
+        return context
+
+    @_dialog_context.setter
+    def _dialog_context(self, context: DialogContext) -> None:
+        self._context_ref = weakref.ref(context)
+
+
+def use_acyclic_state_managers() -> None:
+    """Let every `DialogContext` made from now on use `AcyclicDialogStateManager`."""
+    dialog_context.DialogStateManager = AcyclicDialogStateManager

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+import pytest
 from botbuilder.core import ConversationState, MemoryStorage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import DialogContext, DialogSet, DialogState
+from botbuilder.dialogs import dialog_context as dialog_context_module
 from botbuilder.dialogs.memory import DialogStateManager
 from botbuilder.schema import Activity
 
-from bot.handler import _memory_configuration
+from bot.handler import (
+    AcyclicDialogStateManager,
+    _memory_configuration,
+    use_acyclic_state_managers,
+)
 
 
 def test_the_shared_configuration_has_the_scopes_and_resolvers_of_a_fresh_one() -> None:
@@ -25,3 +34,40 @@ def test_the_shared_configuration_has_the_scopes_and_resolvers_of_a_fresh_one() 
 
     assert scopes(shared) == scopes(fresh) and len(scopes(fresh)) >= 5
     assert resolvers(shared) == resolvers(fresh) and resolvers(fresh)
+
+
+@pytest.fixture(autouse=True)
+def stock_state_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from Bot Framework's own state manager and leaves things as they were."""
+    monkeypatch.setattr(dialog_context_module, "DialogStateManager", DialogStateManager)
+
+
+def _dialog_context() -> DialogContext:
+    context = TurnContext(TestAdapter(), Activity(type="message", text="hallo"))
+    dialogs = DialogSet(ConversationState(MemoryStorage()).create_property("DialogState"))
+    return DialogContext(dialogs, context, DialogState())
+
+
+def test_the_acyclic_state_manager_reads_memory_as_the_stock_one() -> None:
+    stock = _dialog_context()
+    use_acyclic_state_managers()
+    acyclic = _dialog_context()
+    assert isinstance(acyclic.state, AcyclicDialogStateManager)
+    assert not isinstance(stock.state, AcyclicDialogStateManager)
+    # The snapshot asks every memory scope for its memory in the state manager's dialog context.
+    assert acyclic.state.get_memory_snapshot() == stock.state.get_memory_snapshot()
+    assert len(acyclic.state) == len(stock.state) >= 5
+
+
+def test_a_dialog_context_is_freed_without_the_garbage_collector() -> None:
+    use_acyclic_state_managers()
+    gc.disable()  # only reference counting may free it
+    try:
+        dialog_context = _dialog_context()
+        state, gone = dialog_context.state, weakref.ref(dialog_context)
+        del dialog_context
+        assert gone() is None
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError, match="outlived"):
+        state.get_value(str, "turn.choice")
