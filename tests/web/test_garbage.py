@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 
 from bench.scenario import STEPS
+from bot.app import GC_YOUNGEST_THRESHOLD
 from tests.web.conftest import RunningBot
 
 OURS_AND_BOT_FRAMEWORK = ("botbuilder", "botframework", "bot.", "dialogs.", "storage.", "content.")
@@ -17,6 +18,7 @@ OURS_AND_BOT_FRAMEWORK = ("botbuilder", "botframework", "bot.", "dialogs.", "sto
 async def test_a_walk_through_the_finder_leaves_no_reference_cycles(
     running_bot: RunningBot,
 ) -> None:
+    assert gc.get_threshold()[0] == GC_YOUNGEST_THRESHOLD  # which pays only without cycles
     user = running_bot.user()
     status, _ = await running_bot.send(user.install())  # first use: caches fill, not garbage
     assert status in (200, 201)
