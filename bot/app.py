@@ -20,7 +20,7 @@ from bot.auth import use_async_signing_keys
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
-from bot.handler import WegwijzerBot, use_acyclic_state_managers
+from bot.handler import WegwijzerBot, use_lazy_state_managers
 from bot.remember import RememberConversation
 from bot.settings import Settings
 from bot.typing import ShowTyping
@@ -86,7 +86,7 @@ def build(
         replies=replies,
     )
     use_async_signing_keys()
-    use_acyclic_state_managers()
+    use_lazy_state_managers()
     connector_http = ConnectorHttp()
     adapter = WegwijzerAdapter(
         CachingAuthentication(ConfigurationBotFrameworkAuthentication(settings), connector_http)

@@ -99,10 +99,10 @@ def _memory_configuration() -> DialogStateManagerConfiguration:
 class AcyclicDialogStateManager(DialogStateManager):  # type: ignore[misc,unused-ignore]
     """A `DialogStateManager` that refers to its dialog context without keeping it alive.
 
-    Every `DialogContext` makes one as its `state`, and the stock one refers back to the context:
-    a reference cycle per dialog context, two or three per turn, each holding the whole turn
-    (turn context, activity, dialog stack) until the garbage collector found it. Reached as
-    `dialog_context.state`, as it always is, its context is alive and it works as before.
+    The stock one refers back to the context whose `state` it is: a reference cycle that held
+    the whole turn (turn context, activity, dialog stack) until the garbage collector found it.
+    Reached as `dialog_context.state`, as it always is, its context is alive and it works as
+    before.
     """
 
     @property
@@ -117,6 +117,30 @@ class AcyclicDialogStateManager(DialogStateManager):  # type: ignore[misc,unused
         self._context_ref = weakref.ref(context)
 
 
-def use_acyclic_state_managers() -> None:
-    """Let every `DialogContext` made from now on use `AcyclicDialogStateManager`."""
-    dialog_context.DialogStateManager = AcyclicDialogStateManager
+def use_lazy_state_managers() -> None:
+    """Dialog contexts made from now on get their state manager when it is first asked for.
+
+    Every `DialogContext` (two or three per turn, counting waterfall steps) made a
+    `DialogStateManager` in its constructor, which cost 2% of a turn; none of our dialogs reads
+    `dialog_context.state`. Asked for, it is an `AcyclicDialogStateManager`.
+    """
+    dialog_context.DialogStateManager = _no_state_manager_yet
+    DialogContext.state = property(_state_manager, _keep_state_manager)
+
+
+def _no_state_manager_yet(_: DialogContext) -> None:
+    return None  # what DialogContext.__init__ assigns to `state`: see _keep_state_manager
+
+
+# The manager is kept where the stock constructor keeps it, in the instance's own `state`
+# (which this property, a data descriptor, shadows), so contexts made before work as they did.
+def _state_manager(context: DialogContext) -> DialogStateManager:
+    manager: DialogStateManager | None = vars(context).get("state")
+    if manager is None:
+        manager = vars(context)["state"] = AcyclicDialogStateManager(context)
+    return manager
+
+
+def _keep_state_manager(context: DialogContext, manager: DialogStateManager | None) -> None:
+    if manager is not None:  # None comes from the constructor: make one when it is asked for
+        vars(context)["state"] = manager

@@ -16,7 +16,7 @@ from botbuilder.schema import Activity
 from bot.handler import (
     AcyclicDialogStateManager,
     _memory_configuration,
-    use_acyclic_state_managers,
+    use_lazy_state_managers,
 )
 
 
@@ -40,6 +40,7 @@ def test_the_shared_configuration_has_the_scopes_and_resolvers_of_a_fresh_one() 
 def stock_state_manager(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts from Bot Framework's own state manager and leaves things as they were."""
     monkeypatch.setattr(dialog_context_module, "DialogStateManager", DialogStateManager)
+    monkeypatch.delattr(DialogContext, "state", raising=False)
 
 
 def _dialog_context() -> DialogContext:
@@ -48,19 +49,30 @@ def _dialog_context() -> DialogContext:
     return DialogContext(dialogs, context, DialogState())
 
 
+def test_the_state_manager_is_made_when_first_asked_for_and_kept() -> None:
+    use_lazy_state_managers()
+    dialog_context = _dialog_context()
+    assert not any(isinstance(value, DialogStateManager) for value in vars(dialog_context).values())
+    manager = dialog_context.state
+    assert isinstance(manager, AcyclicDialogStateManager)
+    assert dialog_context.state is manager
+    replacement = DialogStateManager(dialog_context)
+    dialog_context.state = replacement  # set by hand, it is what is read back
+    assert dialog_context.state is replacement
+
+
 def test_the_acyclic_state_manager_reads_memory_as_the_stock_one() -> None:
     stock = _dialog_context()
-    use_acyclic_state_managers()
-    acyclic = _dialog_context()
-    assert isinstance(acyclic.state, AcyclicDialogStateManager)
+    use_lazy_state_managers()
+    lazy = _dialog_context()
     assert not isinstance(stock.state, AcyclicDialogStateManager)
     # The snapshot asks every memory scope for its memory in the state manager's dialog context.
-    assert acyclic.state.get_memory_snapshot() == stock.state.get_memory_snapshot()
-    assert len(acyclic.state) == len(stock.state) >= 5
+    assert lazy.state.get_memory_snapshot() == stock.state.get_memory_snapshot()
+    assert len(lazy.state) == len(stock.state) >= 5
 
 
 def test_a_dialog_context_is_freed_without_the_garbage_collector() -> None:
-    use_acyclic_state_managers()
+    use_lazy_state_managers()
     gc.disable()  # only reference counting may free it
     try:
         dialog_context = _dialog_context()
@@ -70,4 +82,4 @@ def test_a_dialog_context_is_freed_without_the_garbage_collector() -> None:
     finally:
         gc.enable()
     with pytest.raises(RuntimeError, match="outlived"):
-        state.get_value(str, "turn.choice")
+        state.get_memory_snapshot()
