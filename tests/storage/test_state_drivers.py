@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import db, state_drivers
@@ -386,3 +387,29 @@ async def test_postgres_a_failed_statement_fails_only_the_writes_in_it(
         "new": "1",
     }
     await pg_driver.write([write("kept", "3", expected_etag="etag-kept-1")])  # and it goes on
+
+
+async def test_postgres_a_connection_the_server_ended_is_replaced_for_the_next_batch(
+    pg_driver: PostgresDriver, postgres_url: str
+) -> None:
+    await pg_driver.write([write("kept", "1")])
+    assert [row[:2] for row in await pg_driver.read(["kept"])] == [("kept", "1")]
+    held = [pg_driver._reader._connection, pg_driver._writer._connection]
+    assert all(connection is not None for connection in held)
+
+    admin = await asyncpg.connect(
+        make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity, "
+            "LATERAL pg_terminate_backend(pid) WHERE pid = ANY($1::int[])",
+            [connection.get_server_pid() for connection in held],
+        )
+    finally:
+        await admin.close()
+    assert ended == 2
+    await until(lambda: not any(state_drivers._open(connection) for connection in held))
+
+    await pg_driver.write([write("kept", "2", expected_etag="etag-kept-1")])
+    assert [row[:2] for row in await pg_driver.read(["kept"])] == [("kept", "2")]
