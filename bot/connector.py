@@ -26,6 +26,7 @@ import time
 import weakref
 from collections import OrderedDict
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -220,7 +221,7 @@ class PooledConversations(ConversationsOperations):
         self._credentials: AppCredentials = client.config.credentials
 
     def _url(self, conversation_id: str, activity_id: str | None = None) -> str:
-        url = self._base + quote(conversation_id, safe="") + "/activities"
+        url = self._base + _path_segment(conversation_id) + "/activities"
         return url if activity_id is None else url + "/" + quote(activity_id, safe="")
 
     async def _activity_call(
@@ -363,3 +364,9 @@ def _app_id(claims_identity: ClaimsIdentity) -> str:
         AuthenticationConstants.APP_ID_CLAIM
     )
     return str(value or "")
+
+
+@lru_cache(maxsize=4096)
+def _path_segment(text: str) -> str:
+    """`text` quoted as one URL path segment; a conversation's id comes back every turn."""
+    return quote(text, safe="")
