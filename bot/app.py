@@ -15,7 +15,7 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapter import WegwijzerAdapter
+from bot.adapter import WegwijzerAdapter, use_quick_account_copies
 from bot.auth import use_async_signing_keys
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.errors import make_on_turn_error
@@ -87,6 +87,7 @@ def build(
     )
     use_async_signing_keys()
     use_lazy_state_managers()
+    use_quick_account_copies()
     connector_http = ConnectorHttp()
     adapter = WegwijzerAdapter(
         CachingAuthentication(ConfigurationBotFrameworkAuthentication(settings), connector_http)
