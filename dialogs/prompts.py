@@ -32,7 +32,8 @@ class CardQuestion:
                 "step": self.step,
                 "steps": self.steps,
                 "question_key": self.question_key,
-                "choices": list(self.choices),
+                # As lists: JSON arrays in the stored state, where tuples are tagged objects.
+                "choices": [list(choice) for choice in self.choices],
                 "skippable": self.skippable,
             }
         )

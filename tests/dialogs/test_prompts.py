@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from botbuilder.dialogs.prompts import PromptOptions
+
 from dialogs.prompts import CardQuestion, _question
+from storage import state_codec
+
+QUESTION = CardQuestion(
+    step=2,
+    steps=4,
+    question_key="finder_theme_question",
+    choices=[("bewustwording", "Bewustwording"), ("doorstroom", "Doorstroom")],
+    skippable=True,
+)
 
 
 def test_a_question_is_stored_with_every_field_and_read_back_the_same() -> None:
-    question = CardQuestion(
-        step=2,
-        steps=4,
-        question_key="finder_theme_question",
-        choices=[("bewustwording", "Bewustwording"), ("doorstroom", "Doorstroom")],
-        skippable=True,
-    )
-    stored = question.options().validations
-    assert stored == asdict(question)  # a field added later must be stored too
-    assert _question(question.options()) == question
+    stored = QUESTION.options().validations
+    assert set(stored) == set(asdict(QUESTION))  # a field added later must be stored too
+    text = state_codec.dumps(QUESTION.options())
+    assert "py/tuple" not in text  # choices are plain JSON arrays in the stored state
+    assert _question(state_codec.restore(state_codec.loads(text))) == QUESTION
+
+
+def test_a_question_stored_with_tuples_by_an_earlier_version_reads_back_the_same() -> None:
+    earlier = PromptOptions(validations=asdict(QUESTION))  # choices as tuples
+    text = state_codec.dumps(earlier)
+    assert "py/tuple" in text
+    assert _question(state_codec.restore(state_codec.loads(text))) == QUESTION
