@@ -203,8 +203,5 @@ def _flatten(item: object) -> str:
 
 
 def _restore(data: str, etag: str) -> object:
-    document: Any = state_codec.loads(data)
-    if isinstance(document, dict):
-        document["e_tag"] = etag
     # Only data this storage wrote is restored, so the classes it names are our own.
-    return state_codec.restore(document)
+    return state_codec.restore_text(data, e_tag=etag)

@@ -64,6 +64,25 @@ def loads(data: str | bytes) -> Any:
     return json.loads(data)
 
 
+def restore_text(data: str | bytes, **top_level: Any) -> Any:
+    """`restore(loads(data))`, with `top_level` set in the document first if it is an object.
+
+    orjson reads the text when it reads it as json does. It refuses NaN and infinities, and it
+    reads an integer past 64 bits as a float; restoring stops at any float of that size
+    (`_LARGEST`), and json reads the text again.
+    """
+    try:
+        document = orjson.loads(data)
+        if top_level and type(document) is dict:
+            document.update(top_level)
+        return _restore(document)
+    except (orjson.JSONDecodeError, _Unsupported):
+        document = json.loads(data)
+    if top_level and type(document) is dict:
+        document.update(top_level)
+    return restore(document)
+
+
 def restore(document: Any) -> Any:
     """The objects a `flatten` document describes."""
     try:
@@ -148,11 +167,17 @@ def _class_of(name: str) -> type:
     return kind
 
 
+# Floats from here on may be integers orjson could not read exactly; jsonpickle restores them.
+_LARGEST = float(2**63)
+
+
 def _restore(document: Any) -> Any:
     kind = type(document)
     if kind is list:
         return [_restore(item) for item in document]
     if kind is not dict:
+        if kind is float and not -_LARGEST < document < _LARGEST:
+            raise _Unsupported
         return document
     if _OBJECT in document:
         cls = _class_of(document[_OBJECT])

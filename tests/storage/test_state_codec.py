@@ -105,3 +105,24 @@ def test_the_text_is_what_json_writes_and_reads_back_whatever_the_value() -> Non
 def test_leave_out_drops_only_that_top_level_key() -> None:
     text = state_codec.dumps({"e_tag": "1", "keep": {"e_tag": "inner"}}, leave_out="e_tag")
     assert json.loads(text) == {"keep": {"e_tag": "inner"}}
+
+
+def test_restoring_the_text_gives_what_json_reads_whatever_the_numbers() -> None:
+    cases: list[object] = [
+        {"n": 2**63 - 1, "m": 2**63, "u64": 2**64 - 1, "big": 2**64, "huge": -(2**70)},
+        {"f": 0.1, "large": 1e300, "edge": 9.3e18, "nan": float("nan"), "inf": float("-inf")},
+        {"name": "Zoë", "pairs": [("a", "b")], "state": Plain(step=3, label="tweede")},
+        [1, 2**65, {"deep": [2**66]}],
+    ]
+    for value in cases:
+        text = state_codec.dumps(value)
+        by_json = state_codec.restore(state_codec.loads(text))
+        by_text = state_codec.restore_text(text)
+        assert state_codec.dumps(by_text) == state_codec.dumps(by_json) == text
+        assert repr(state_codec.flatten(by_text)) == repr(state_codec.flatten(by_json))
+
+
+def test_restoring_the_text_sets_the_top_level_items_given() -> None:
+    text = state_codec.dumps({"keep": {"e_tag": "inner"}})
+    assert state_codec.restore_text(text, e_tag="7") == {"keep": {"e_tag": "inner"}, "e_tag": "7"}
+    assert state_codec.restore_text("[1]", e_tag="7") == [1]
