@@ -34,7 +34,7 @@ from dialogs.replies import Replies
 from storage.bot_state import FastConversationState, SqlStorage
 from storage.db import create_engine, create_session_factory, ping
 from storage.state_drivers import close_driver
-from storage.uow import UnitOfWork
+from storage.uow import TurnUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def build(
             allow_emulator=not settings.is_production,
         )
     )
-    adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
+    adapter.use(RememberConversation(partial(TurnUnitOfWork, engine)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     return Wegwijzer(
         settings=settings,

@@ -7,6 +7,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import orjson
@@ -15,8 +16,11 @@ from botbuilder.schema import Activity
 
 from bot.guard import conversation_tenant
 from bot.wire import to_json
-from services.conversations import ConversationRecord, remember_conversation
-from storage.uow import UnitOfWorkFactory
+from services.conversations import (
+    ConversationRecord,
+    ConversationWritesUnitOfWork,
+    remember_conversation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +80,12 @@ def reference_json(activity: Activity) -> dict[str, Any]:
 class RememberConversation(Middleware):
     """Upserts the conversation reference, skipping the write when this instance stored it as is."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, *, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], AbstractAsyncContextManager[ConversationWritesUnitOfWork]],
+        *,
+        cache_size: int = 10_000,
+    ) -> None:
         self._uow_factory = uow_factory
         self._stored: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._cache_size = cache_size

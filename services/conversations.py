@@ -41,12 +41,16 @@ class ConversationRecord:
                 raise ValueError(f"a conversation record needs a {name}")
 
 
-class ConversationRepository(Protocol):
-    """The stored conversation references; never commits."""
+class ConversationWrites(Protocol):
+    """What storing a conversation reference needs of a repository; never commits."""
 
     async def upsert(self, record: ConversationRecord) -> None:
         """Insert the record, or replace the one with the same scope and owner."""
         ...
+
+
+class ConversationRepository(ConversationWrites, Protocol):
+    """The stored conversation references; never commits."""
 
     async def get(self, *, scope: str, owner: str) -> ConversationRecord | None:
         """The record for this scope and owner, if any."""
@@ -62,8 +66,17 @@ class ConversationUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class ConversationWritesUnitOfWork(Protocol):
+    """An entered unit of work that can store conversation references; kept at commit."""
+
+    @property
+    def conversations(self) -> ConversationWrites: ...
+
+    async def commit(self) -> None: ...
+
+
 async def remember_conversation(
-    *, uow: ConversationUnitOfWork, reference: ConversationRecord
+    *, uow: ConversationWritesUnitOfWork, reference: ConversationRecord
 ) -> None:
     """Store or refresh where the bot can reach this user or channel, and commit."""
     # One atomic upsert: two first messages of one user at the same time give one row, no error.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, TextClause, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,6 +55,29 @@ def _upsert_statement(dialect: Dialect) -> TextClause:
     return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in _WRITTEN))
 
 
+def conversation_upsert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """The upsert as plain SQL with `:name` parameters, and the names of its parameters."""
+    return _upsert_statement(dialect).text, tuple(column.name for column in _WRITTEN)
+
+
+def conversation_row(record: ConversationRecord) -> dict[str, Any]:
+    """The values an upsert of `record` writes, stamped now."""
+    now = utcnow()
+    return {
+        "scope": record.scope,
+        "owner": record.owner,
+        "tenant_id": record.tenant_id,
+        "channel_id": record.channel_id,
+        "service_url": record.service_url,
+        "conversation_id": record.conversation_id,
+        "bot_id": record.bot_id,
+        "locale": record.locale,
+        "reference": json.dumps(dict(record.reference), ensure_ascii=False),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 class SqlConversationRepository:
     """Conversation references, one row per (scope, owner)."""
 
@@ -63,21 +86,9 @@ class SqlConversationRepository:
 
     async def upsert(self, record: ConversationRecord) -> None:
         """Insert the record, or refresh the row with the same scope and owner, in one statement."""
-        now = utcnow()
-        values = {
-            "scope": record.scope,
-            "owner": record.owner,
-            "tenant_id": record.tenant_id,
-            "channel_id": record.channel_id,
-            "service_url": record.service_url,
-            "conversation_id": record.conversation_id,
-            "bot_id": record.bot_id,
-            "locale": record.locale,
-            "reference": json.dumps(dict(record.reference), ensure_ascii=False),
-            "created_at": now,
-            "updated_at": now,
-        }
-        await self._session.execute(_upsert_statement(self._session.get_bind().dialect), values)
+        await self._session.execute(
+            _upsert_statement(self._session.get_bind().dialect), conversation_row(record)
+        )
 
     async def get(self, *, scope: str, owner: str) -> ConversationRecord | None:
         """The record for this scope and owner, if any."""

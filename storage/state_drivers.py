@@ -23,26 +23,31 @@ eTag rules; a driver only runs what it is given, each write batch in one transac
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
 
 from storage.db import configure_sqlite_connection, writer_turn
 from storage.models import BotStateItem
+from storage.repositories import conversation_upsert_sql
 
 TABLE = BotStateItem.__tablename__
 _T = TypeVar("_T")
 _In = TypeVar("_In")
+_Work = Callable[[sqlite3.Connection], None]  # one caller's part of a SQLite commit
 _Out = TypeVar("_Out")
 
 
@@ -116,6 +121,7 @@ class _Coalesced(Generic[_In, _Out]):
 class StateDriver(Protocol):
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, str]]: ...
     async def write(self, writes: Sequence[Write]) -> None: ...
+    async def upsert_conversations(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
     async def delete(self, keys: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
 
@@ -185,9 +191,19 @@ class PostgresDriver:
         self._creating = asyncio.Lock()
         self._reads = _Coalesced(self._read_batch)
         self._writes = _Coalesced(self._write_batch)
+        self._conversations = _Coalesced(self._upsert_conversation_batch)
         # Each batcher runs one batch at a time, on a connection it keeps between batches.
         self._reader = _HeldConnection()
         self._writer = _HeldConnection()
+        self._upserter = _HeldConnection()
+        sql, self._conversation_columns = conversation_upsert_sql(postgresql.dialect())  # type: ignore[no-untyped-call]
+        # asyncpg numbers its parameters: :scope becomes $1, and so on.
+        place = {name: f"${number}" for number, name in enumerate(self._conversation_columns, 1)}
+
+        def numbered(match: re.Match[str]) -> str:
+            return place[match.group(1)]
+
+        self._conversation_sql = re.sub(r":(\w+)", numbered, sql)
 
     async def _connections(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -311,6 +327,21 @@ class PostgresDriver:
         )
         return {row[0] for row in rows}
 
+    async def upsert_conversations(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self._conversations(rows)
+
+    async def _upsert_conversation_batch(
+        self, batch: list[Sequence[Mapping[str, Any]]]
+    ) -> list[Exception | None]:
+        """Every caller's rows in one statement, which stores all of them or none."""
+        connection = await self._upserter.take(await self._connections())
+        columns = self._conversation_columns
+        await connection.executemany(
+            self._conversation_sql,
+            [tuple(row[name] for name in columns) for rows in batch for row in rows],
+        )
+        return [None] * len(batch)
+
     async def delete(self, keys: Sequence[str]) -> None:
         pool = await self._connections()
         await pool.execute(self._DELETE, list(keys))
@@ -318,9 +349,10 @@ class PostgresDriver:
     async def close(self) -> None:
         await self._reads.drain()
         await self._writes.drain()  # let queued writes reach the database first
+        await self._conversations.drain()
         if self._pool is not None:
-            await self._reader.give_back(self._pool)
-            await self._writer.give_back(self._pool)
+            for held in (self._reader, self._writer, self._upserter):
+                await held.give_back(self._pool)
             await self._pool.close()
             self._pool = None
 
@@ -380,6 +412,9 @@ class SqliteDriver:
         self._writer_turn = writer_turn
         # Writes that arrive while one commits share the next commit (group commit).
         self._commits = _Coalesced(self._commit_batch)
+        self._conversation_sql, self._conversation_columns = conversation_upsert_sql(
+            sqlite.dialect()
+        )
 
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, str]]:
         marks = ",".join("?" * len(keys))
@@ -409,25 +444,34 @@ class SqliteDriver:
         that queued during a commit share the next one. Each keeps its own outcome: it runs in a
         savepoint, so a write whose eTag no longer matches changes nothing and fails alone.
         """
-        await self._commits(list(writes))
+        await self._commits(partial(self._apply, writes=list(writes)))
 
-    async def _commit_batch(self, batch: list[list[Write]]) -> list[Exception | None]:
+    async def upsert_conversations(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store conversation references in the next commit, all of `rows` or none."""
+        values = [
+            {
+                name: _sqlite_time(value) if isinstance(value, datetime) else value
+                for name, value in row.items()
+            }
+            for row in rows
+        ]
+        await self._commits(partial(_execute_many, sql=self._conversation_sql, rows=values))
+
+    async def _commit_batch(self, batch: list[_Work]) -> list[Exception | None]:
         async with self._writer_turn:
             return await self._writer.run(self._write_batch, batch)
 
-    def _write_batch(
-        self, db: sqlite3.Connection, batch: list[list[Write]]
-    ) -> list[Exception | None]:
-        """One transaction for the batch; each caller's writes in a savepoint of their own."""
+    def _write_batch(self, db: sqlite3.Connection, batch: list[_Work]) -> list[Exception | None]:
+        """One transaction for the batch; each caller's work in a savepoint of its own."""
         outcomes: list[Exception | None] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             if len(batch) == 1:
-                self._apply(db, batch[0])  # its failure is the transaction's: no savepoint needed
+                batch[0](db)  # its failure is the transaction's: no savepoint needed
                 outcomes.append(None)
             else:
-                for writes in batch:
-                    outcomes.append(self._apply_in_savepoint(db, writes))
+                for work in batch:
+                    outcomes.append(self._apply_in_savepoint(db, work))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -435,10 +479,10 @@ class SqliteDriver:
             raise
         return outcomes
 
-    def _apply_in_savepoint(self, db: sqlite3.Connection, writes: list[Write]) -> Exception | None:
+    def _apply_in_savepoint(self, db: sqlite3.Connection, work: _Work) -> Exception | None:
         db.execute("SAVEPOINT state_write")
         try:
-            self._apply(db, writes)
+            work(db)
         except (EtagMismatch, sqlite3.Error) as error:
             if not db.in_transaction:
                 raise  # SQLite ended the whole transaction (a full disk, say): all fail
@@ -450,8 +494,7 @@ class SqliteDriver:
 
     def _apply(self, db: sqlite3.Connection, writes: list[Write]) -> None:
         for write in writes:
-            # Stored as SQLAlchemy stores UtcDateTime on SQLite: naive UTC text.
-            now = write.now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            now = _sqlite_time(write.now)
             if write.expected_etag is None:
                 db.execute(self._UPSERT, (write.key, write.data, write.new_etag, now))
                 continue
@@ -544,6 +587,15 @@ def _fetch(db: sqlite3.Connection, sql: str, params: list[str]) -> list[tuple[st
 
 def _execute(db: sqlite3.Connection, sql: str, params: Sequence[str]) -> None:
     db.execute(sql, list(params))
+
+
+def _execute_many(db: sqlite3.Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    db.executemany(sql, rows)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A timestamp as SQLAlchemy stores UtcDateTime on SQLite: naive UTC text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _succeed(future: asyncio.Future[Any], result: Any) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.conversations import (
     ConversationRecord,
@@ -20,7 +22,7 @@ from services.conversations import (
 )
 from storage.models import ConversationReferenceRecord
 from storage.repositories import _upsert_statement
-from storage.uow import UnitOfWork
+from storage.uow import TurnUnitOfWork, UnitOfWork
 
 AAD_OBJECT_ID = "00000000-0000-0000-0000-0000000000aa"
 
@@ -47,6 +49,26 @@ async def remember(
         await remember_conversation(uow=uow, reference=record)
 
 
+Remember = Callable[[ConversationRecord], Awaitable[None]]
+
+
+@pytest.fixture(params=["session", "turn"])
+def remember_through(
+    request: pytest.FixtureRequest,
+    db_engine: AsyncEngine,
+    db_session_factory: async_sessionmaker[AsyncSession],
+) -> Remember:
+    """Remembers a record through each unit of work that can: a session's, and a turn's."""
+
+    async def through_the_turn(record: ConversationRecord) -> None:
+        async with TurnUnitOfWork(db_engine) as uow:
+            await remember_conversation(uow=uow, reference=record)
+
+    if request.param == "turn":
+        return through_the_turn
+    return partial(remember, db_session_factory)
+
+
 async def find(
     session_factory: async_sessionmaker[AsyncSession], scope: str, owner: str
 ) -> ConversationRecord | None:
@@ -62,9 +84,9 @@ async def stored_rows(
 
 
 async def test_remembered_conversation_is_found_as_it_was_given(
-    db_session_factory: async_sessionmaker[AsyncSession],
+    db_session_factory: async_sessionmaker[AsyncSession], remember_through: Remember
 ) -> None:
-    await remember(db_session_factory, personal_chat())
+    await remember_through(personal_chat())
 
     assert await find(db_session_factory, "personal", AAD_OBJECT_ID) == personal_chat()
 
@@ -76,13 +98,13 @@ async def test_unknown_owner_is_not_found(
 
 
 async def test_remembering_again_refreshes_the_service_url_in_the_same_row(
-    db_session_factory: async_sessionmaker[AsyncSession],
+    db_session_factory: async_sessionmaker[AsyncSession], remember_through: Remember
 ) -> None:
-    await remember(db_session_factory, personal_chat())
+    await remember_through(personal_chat())
     [first] = await stored_rows(db_session_factory)
 
     moved = personal_chat(service_url="https://smba.trafficmanager.net/amer/", locale="en-US")
-    await remember(db_session_factory, moved)
+    await remember_through(moved)
 
     [row] = await stored_rows(db_session_factory)
     assert await find(db_session_factory, "personal", AAD_OBJECT_ID) == moved
@@ -91,11 +113,11 @@ async def test_remembering_again_refreshes_the_service_url_in_the_same_row(
 
 
 async def test_concurrent_first_messages_from_one_user_give_one_row(
-    db_session_factory: async_sessionmaker[AsyncSession],
+    db_session_factory: async_sessionmaker[AsyncSession], remember_through: Remember
 ) -> None:
     records = [personal_chat(service_url=f"https://smba.example/{n}/") for n in range(8)]
 
-    await asyncio.gather(*(remember(db_session_factory, record) for record in records))
+    await asyncio.gather(*(remember_through(record) for record in records))
 
     rows = await stored_rows(db_session_factory)
     assert len(rows) == 1
@@ -103,20 +125,20 @@ async def test_concurrent_first_messages_from_one_user_give_one_row(
 
 
 async def test_a_channel_and_a_personal_chat_are_kept_apart_by_scope(
-    db_session_factory: async_sessionmaker[AsyncSession],
+    db_session_factory: async_sessionmaker[AsyncSession], remember_through: Remember
 ) -> None:
     channel = personal_chat(scope=ConversationScope.CHANNEL, conversation_id="19:x@thread.tacv2")
-    await remember(db_session_factory, personal_chat())
-    await remember(db_session_factory, channel)
+    await remember_through(personal_chat())
+    await remember_through(channel)
 
     assert await find(db_session_factory, "channel", AAD_OBJECT_ID) == channel
     assert len(await stored_rows(db_session_factory)) == 2
 
 
 async def test_timestamps_are_timezone_aware_utc(
-    db_session_factory: async_sessionmaker[AsyncSession],
+    db_session_factory: async_sessionmaker[AsyncSession], remember_through: Remember
 ) -> None:
-    await remember(db_session_factory, personal_chat())
+    await remember_through(personal_chat())
 
     [row] = await stored_rows(db_session_factory)
     assert row.created_at.tzinfo is UTC
@@ -190,3 +212,33 @@ def test_the_upsert_is_compiled_once_not_for_every_new_user(dialect: Dialect) ->
     # SQLAlchemy reuses a compiled statement by its cache key; its ON CONFLICT inserts have none,
     # so the upsert is kept as text with typed parameters, which has one.
     assert _upsert_statement(dialect)._generate_cache_key() is not None
+
+
+async def test_a_turns_unit_of_work_writes_nothing_it_did_not_commit(
+    db_engine: AsyncEngine, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    uow = TurnUnitOfWork(db_engine)
+    with pytest.raises(RuntimeError, match="enter the unit of work"):
+        _ = uow.conversations
+    async with uow:
+        await uow.conversations.upsert(personal_chat())
+        with pytest.raises(RuntimeError, match="already in use"):
+            await uow.__aenter__()
+    async with uow:  # once left, it can be entered again, with nothing staged
+        await uow.commit()
+
+    assert await find(db_session_factory, "personal", AAD_OBJECT_ID) is None
+
+
+async def test_a_turns_unit_of_work_stores_a_batch_of_new_users_each_in_their_own_row(
+    db_engine: AsyncEngine, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async def first_turn(number: int) -> None:
+        async with TurnUnitOfWork(db_engine) as uow:
+            await remember_conversation(uow=uow, reference=personal_chat(owner=f"user-{number}"))
+
+    await asyncio.gather(*(first_turn(number) for number in range(20)))
+
+    rows = await stored_rows(db_session_factory)
+    assert sorted(row.owner for row in rows) == sorted(f"user-{number}" for number in range(20))
+    assert await find(db_session_factory, "personal", "user-7") == personal_chat(owner="user-7")
