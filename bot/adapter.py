@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from botbuilder.schema import ChannelAccount, ConversationAccount
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from bot.wire import activity_from_json
@@ -37,24 +37,10 @@ class WegwijzerAdapter(CloudAdapter):
             )
         return web.Response(status=201)
 
-    def _create_turn_context(
-        self,
-        activity: Activity,
-        claims_identity: Any,
-        oauth_scope: str,
-        connector_client: Any,
-        user_token_client: Any,
-        logic: Callable[[TurnContext], Awaitable[Any]],
-        connector_factory: Any,
-    ) -> TurnContext:
-        # CloudAdapterBase's own, with the turn context below.
-        context = AcyclicTurnContext(self, activity)
-        context.turn_state[self.BOT_IDENTITY_KEY] = claims_identity
-        context.turn_state[self.BOT_CONNECTOR_CLIENT_KEY] = connector_client
-        context.turn_state[self.USER_TOKEN_CLIENT_KEY] = user_token_client
-        context.turn_state[self.BOT_CALLBACK_HANDLER_KEY] = logic
-        context.turn_state[self.CONNECTOR_FACTORY_KEY] = connector_factory
-        context.turn_state[self.BOT_OAUTH_SCOPE_KEY] = oauth_scope
+    def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:
+        context = super()._create_turn_context(*args, **kwargs)
+        # The same object with the same turn state; only how it calls send handlers differs.
+        context.__class__ = AcyclicTurnContext
         return context
 
 

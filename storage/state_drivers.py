@@ -16,7 +16,11 @@ itself uses they cost a tenth of that:
   (group commit) instead of each waiting for its own fsync. WAL mode lets reads go on during a
   commit.
 
-The table, its migrations and the rest of the storage stay SQLAlchemy's. `SqlStorage` keeps the
+A new user's conversation reference (`storage.uow.TurnUnitOfWork`) is upserted here too, in the
+same commit as the state on SQLite and in a batch of its own on PostgreSQL, with the statement
+SQLAlchemy renders for the repository.
+
+The tables, their migrations and the rest of the storage stay SQLAlchemy's. `SqlStorage` keeps the
 eTag rules; a driver only runs what it is given, each write batch in one transaction.
 """
 
