@@ -179,11 +179,14 @@ def _affixes(stem: str) -> Iterable[str]:
         yield stem[len(stem) - cut :]
 
 
-def _add_label(labels: list[str], label: str) -> None:
-    """Add a matched word to the reason line, unless its words are all there already."""
-    shown = {word for shown_label in labels for word in shown_label.split()}
-    if not set(label.split()) <= shown:
-        labels.append(label)
+def _reason(matched: list[str]) -> list[str]:
+    """The matched words for the reason line, in order, each only if it shows something new."""
+    labels: list[str] = []
+    for label in matched:
+        shown = {word for shown_label in labels for word in shown_label.split()}
+        if not set(label.split()) <= shown:
+            labels.append(label)
+    return labels
 
 
 @dataclass
@@ -245,13 +248,16 @@ class SearchIndex:
                         best[doc] = (score, alternative.label)
             for doc, (score, label) in best.items():
                 totals[doc] += score
-                _add_label(matched[doc], label)
+                matched[doc].append(label)  # made into the reason line for the hits only
         # Words that only occur in an item's body can rank it, but cannot make it a hit: a
         # question about the printer must not land on a page that mentions "nieuwe" somewhere.
         good = [doc for doc in on_subject if totals[doc] >= self.min_score]
         # Ties keep the catalog's order, so the same question always gives the same answer.
         good.sort(key=lambda doc: (-totals[doc], doc))
-        return [Hit(self._items[doc], round(totals[doc], 4), matched[doc]) for doc in good[:limit]]
+        return [
+            Hit(self._items[doc], round(totals[doc], 4), _reason(matched[doc]))
+            for doc in good[:limit]
+        ]
 
     # -- building
 
