@@ -77,7 +77,7 @@ def restore_text(data: str | bytes, **top_level: Any) -> Any:
             document.update(top_level)
         return _restore(document)
     except (orjson.JSONDecodeError, _Unsupported):
-        document = json.loads(data)
+        document = loads(data)
     if top_level and type(document) is dict:
         document.update(top_level)
     return restore(document)
