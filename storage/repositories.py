@@ -24,6 +24,7 @@ _KEPT_ON_CONFLICT = frozenset({"scope", "owner", "created_at"})
 _PLAIN_DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect}
 # The columns an upsert writes: all but the generated id.
 _WRITTEN = tuple(column for column in _CONVERSATIONS.columns if column.name != "id")
+_WRITTEN_NAMES = tuple(column.name for column in _WRITTEN)
 
 
 @cache
@@ -51,13 +52,13 @@ def _upsert_statement(dialect: Dialect) -> TextClause:
     # (asyncpg's form would add casts to each parameter); the driver's form is applied to the
     # text when it is executed.
     named = _PLAIN_DIALECTS[dialect.name](paramstyle="named")
-    sql = str(statement.compile(dialect=named, column_keys=[column.name for column in _WRITTEN]))
+    sql = str(statement.compile(dialect=named, column_keys=list(_WRITTEN_NAMES)))
     return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in _WRITTEN))
 
 
 def conversation_upsert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
     """The upsert as plain SQL with `:name` parameters, and the names of its parameters."""
-    return _upsert_statement(dialect).text, tuple(column.name for column in _WRITTEN)
+    return _upsert_statement(dialect).text, _WRITTEN_NAMES
 
 
 def conversation_row(record: ConversationRecord) -> dict[str, Any]:

@@ -72,15 +72,15 @@ def restore_text(data: str | bytes, **top_level: Any) -> Any:
     (`_LARGEST`), and json reads the text again.
     """
     try:
-        document = orjson.loads(data)
-        if top_level and type(document) is dict:
-            document.update(top_level)
-        return _restore(document)
+        return _restore(_with(orjson.loads(data), top_level))
     except (orjson.JSONDecodeError, _Unsupported):
-        document = loads(data)
+        return restore(_with(loads(data), top_level))
+
+
+def _with(document: Any, top_level: dict[str, Any]) -> Any:
     if top_level and type(document) is dict:
         document.update(top_level)
-    return restore(document)
+    return document
 
 
 def restore(document: Any) -> Any:
