@@ -32,9 +32,10 @@ class WegwijzerAdapter(CloudAdapter):
         except PermissionError:
             return web.Response(status=401)
         if invoke_response:
-            return web.json_response(
-                data=serializer_helper(invoke_response.body), status=invoke_response.status
-            )
+            body = invoke_response.body
+            # The action router answers with plain JSON (bot/actions.py); others with models.
+            data = body if isinstance(body, dict) else serializer_helper(body)
+            return web.json_response(data=data, status=invoke_response.status)
         return web.Response(status=201)
 
     def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:

@@ -15,18 +15,21 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.actions import ActionRouter, BureauRoster, nobody_is_bureau
 from bot.adapter import WegwijzerAdapter, use_quick_account_copies
 from bot.auth import use_async_signing_keys
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot, use_lazy_state_managers
+from bot.menu_actions import register_menu_actions
 from bot.remember import RememberConversation
 from bot.settings import Settings
 from bot.typing import ShowTyping
 from content.loader import Catalog, load_catalog
 from content.search import SearchIndex
 from content.templates import Templates, load_templates
+from content.verbs import Verb
 from dialogs.answers import Answers
 from dialogs.finder import FinderDialog
 from dialogs.main import MainDialog
@@ -51,19 +54,22 @@ class Wegwijzer:
     adapter: WegwijzerAdapter
     connector_http: ConnectorHttp
     bot: WegwijzerBot
+    actions: ActionRouter
     replies: Replies
 
 
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
 
 
-def build_dialogs(replies: Replies, catalog: Catalog, links: Mapping[str, str]) -> MainDialog:
-    """Every conversation flow, wired to its services."""
+def build_dialogs(
+    replies: Replies, catalog: Catalog, links: Mapping[str, str], actions: ActionRouter
+) -> MainDialog:
+    """Every conversation flow and card action, wired to its services."""
     answers = Answers(replies, catalog, SearchIndex.build(catalog), links)
+    register_menu_actions(actions, replies.renderer, answers)
     return MainDialog(
         replies,
-        flows={"finder": FinderDialog(replies, catalog, links)},
-        actions={"item": answers.show_item},
+        flows={Verb.FINDER: FinderDialog(replies, catalog, links)},
         answer_question=answers.answer_question,
     )
 
@@ -73,17 +79,23 @@ def _load_toolkit(settings: Settings) -> Catalog:
 
 
 def build(
-    settings: Settings, *, templates: Templates | None = None, catalog: Catalog | None = None
+    settings: Settings,
+    *,
+    templates: Templates | None = None,
+    catalog: Catalog | None = None,
+    bureau_roster: BureauRoster = nobody_is_bureau,
 ) -> Wegwijzer:
     """Build one instance of the bot from settings; nothing global, nothing started."""
     engine = create_engine(settings.DATABASE_URL)
     session_factory = create_session_factory(engine)
     replies = Replies(templates or load_templates())
     conversation_state = FastConversationState(SqlStorage(session_factory))
+    actions = ActionRouter(
+        replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
+    )
+    dialog = build_dialogs(replies, catalog or _load_toolkit(settings), settings.links(), actions)
     bot = WegwijzerBot(
-        conversation_state=conversation_state,
-        dialog=build_dialogs(replies, catalog or _load_toolkit(settings), settings.links()),
-        replies=replies,
+        conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions
     )
     use_async_signing_keys()
     use_lazy_state_managers()
@@ -107,6 +119,7 @@ def build(
         adapter=adapter,
         connector_http=connector_http,
         bot=bot,
+        actions=actions,
         replies=replies,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from botbuilder.core import ComponentRegistration, ConversationState, TurnContext
+from botbuilder.core import ComponentRegistration, ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import (
     Dialog,
@@ -22,6 +22,7 @@ from botbuilder.dialogs.memory import (
     DialogStateManagerConfiguration,
 )
 
+from bot.actions import INVOKE_NAME, ActionRouter
 from dialogs.replies import Replies, lang_of
 
 PERSONAL = "personal"
@@ -29,7 +30,12 @@ PERSONAL = "personal"
 
 class WegwijzerBot(TeamsActivityHandler):
     def __init__(
-        self, *, conversation_state: ConversationState, dialog: Dialog, replies: Replies
+        self,
+        *,
+        conversation_state: ConversationState,
+        dialog: Dialog,
+        replies: Replies,
+        actions: ActionRouter,
     ) -> None:
         super().__init__()
         self._conversation_state = conversation_state
@@ -37,6 +43,7 @@ class WegwijzerBot(TeamsActivityHandler):
         self._dialogs.add(dialog)
         self._dialog_id = dialog.id
         self._replies = replies
+        self._actions = actions
         self._memory_configuration = _memory_configuration()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -44,7 +51,15 @@ class WegwijzerBot(TeamsActivityHandler):
         # One write per turn, and only after the turn succeeded: a failed turn keeps the old state.
         await self._conversation_state.save_changes(turn_context)
 
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == INVOKE_NAME:  # Action.Execute: the action router's
+            return await self._actions.on_invoke(turn_context)
+        return await super().on_invoke_activity(turn_context)
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if self._actions.handles_submit(turn_context.activity):
+            await self._actions.on_submit(turn_context)
+            return
         # Every dialog context builds a DialogStateManager, which assembles the memory scopes
         # from the component registry unless the turn already holds them; they keep no state of
         # their own, so one set made at start-up serves every turn.

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/wegwijzer.db"
     ALLOWED_TENANT_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
+    # The Teams team (its id, as in channelData.team.id) of Bureau I&D: only its members, in it,
+    # may press the Bureau's buttons. Empty: nobody may.
+    BUREAU_TEAM_ID: str = ""
     # The toolkit folder; empty means the one shipped in content/toolkit.
     TOOLKIT_DIR: str = ""
     # Links the toolkit's offers point at (their `link_setting`); the Bureau fills them in.

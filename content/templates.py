@@ -13,6 +13,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from content.schema import LANGS, Lang
+from content.verbs import VERB_FIELD, Verb
 
 CONTENT_DIR = Path(__file__).parent
 MESSAGES_DIR = CONTENT_DIR / "messages"
@@ -38,7 +39,7 @@ def pick_lang(locale: str | None) -> Lang:
 
 def _environment(directory: Path) -> Environment:
     # Card templates produce JSON: every value goes through `tojson`, so no text can break it.
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(str(directory)),
         undefined=StrictUndefined,
         autoescape=False,
@@ -46,6 +47,9 @@ def _environment(directory: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    # Verbs come from content/verbs.py, never spelled out in a template.
+    environment.globals.update(verbs=Verb, verb_field=VERB_FIELD)
+    return environment
 
 
 @dataclass(frozen=True)

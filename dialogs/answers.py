@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from botbuilder.core import TurnContext
 
 from content.loader import Catalog
+from content.render import Message
+from content.schema import Lang
 from content.search import SearchIndex
 from dialogs.replies import Replies, lang_of
 from dialogs.views import Views
@@ -47,14 +48,11 @@ class Answers:
         ]
         await turn_context.send_activity(self._replies.card("answers", lang, hits=shown))
 
-    async def show_item(self, turn_context: TurnContext, data: Mapping[str, Any]) -> None:
-        """The whole item a 'more information' button points at."""
-        item = self._items.get(str(data.get("id", "")))
-        lang = lang_of(turn_context)
+    def item_messages(self, lang: Lang, item_id: object) -> tuple[Message, ...]:
+        """The whole item a 'more information' button points at; the menu if it is unknown."""
+        renderer = self._replies.renderer
+        item = self._items.get(str(item_id))
         if item is None:
-            await turn_context.send_activity(self._replies.text("item_unknown", lang))
-            await self._replies.send_menu(turn_context)
-            return
-        views = self._views(turn_context)
-        card = self._replies.card("item", lang, **views.item(item, self._items))
-        await turn_context.send_activity(card)
+            return renderer.text("item_unknown", lang), renderer.card("menu", lang)
+        views = Views(self._replies.templates, lang, self._links)
+        return (renderer.card("item", lang, **views.item(item, self._items)),)

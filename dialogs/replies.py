@@ -1,13 +1,13 @@
-"""Turn content templates into Bot Framework activities in the user's language."""
+"""Rendered messages as Bot Framework activities, in the user's language."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, InputHints
 
+from content.render import Message, Renderer
 from content.schema import Lang
 from content.templates import Templates, pick_lang
 
@@ -17,42 +17,34 @@ def lang_of(turn_context: TurnContext) -> Lang:
     return pick_lang(turn_context.activity.locale)
 
 
-class Reply(Activity):  # type: ignore[misc,unused-ignore]
-    """An activity made fresh for one send; copying it need not copy its card.
-
-    `TurnContext.send_activities` deep-copies every activity before addressing it, so a caller's
-    activity is never changed. A reply is built for that one send from a card parsed anew, so a
-    shallow copy (the addressing only sets top-level fields) protects the same and costs a
-    fraction of deep-copying the card.
-    """
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Reply:
-        return copy.copy(self)
+def message_activity(message: Message) -> Activity:
+    """The activity that shows `message`: its text, or its card with the spoken summary."""
+    if message.card is None:
+        return Activity(
+            type=ActivityTypes.message, text=message.text, input_hint=InputHints.accepting_input
+        )
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[CardFactory.adaptive_card(message.card)],
+        attachment_layout="list",
+        input_hint=InputHints.accepting_input,
+        # Screen readers and notifications read the summary when a card cannot be read aloud.
+        summary=message.summary,
+    )
 
 
 class Replies:
-    """The only way dialogs and the bot put words in front of a user."""
+    """The only way dialogs and the bot put words in front of a user in a turn."""
 
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
+        self.renderer = Renderer(templates)
 
     def text(self, key: str, lang: Lang, **values: Any) -> Activity:
-        return Reply(
-            type=ActivityTypes.message,
-            text=self.templates.text(key, lang, **values),
-            input_hint=InputHints.accepting_input,
-        )
+        return message_activity(self.renderer.text(key, lang, **values))
 
     def card(self, name: str, lang: Lang, **values: Any) -> Activity:
-        card = self.templates.card(name, lang, **values)
-        return Reply(
-            type=ActivityTypes.message,
-            attachments=[CardFactory.adaptive_card(card)],
-            attachment_layout="list",
-            input_hint=InputHints.accepting_input,
-            # Screen readers and notifications read the summary when a card cannot be read aloud.
-            summary=card.get("speak"),
-        )
+        return message_activity(self.renderer.card(name, lang, **values))
 
     def command(self, turn_context: TurnContext) -> str | None:
         """The command ('menu', 'stop') the user typed, if the message is one."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from content.schema import Access, Lang, Offer, Theme, ToolkitItem
 from content.templates import Templates
+from content.verbs import VERB_FIELD, Verb
 from services.matching import Answer, FinderResult, Reason
 
 View = dict[str, Any]
@@ -14,9 +15,9 @@ View = dict[str, Any]
 # The next step a manager can take, by how the offer is had. Flows for signing up, applying and
 # asking the Bureau come in later issues; until then their handlers say so honestly.
 NEXT_STEP = {
-    Access.AANMELDEN: ("action_signup", "signup"),
-    Access.SOLLICITEREN: ("action_apply", "apply"),
-    Access.AANVRAGEN: ("action_request", "help_request"),
+    Access.AANMELDEN: ("action_signup", Verb.SIGNUP),
+    Access.SOLLICITEREN: ("action_apply", Verb.APPLY),
+    Access.AANVRAGEN: ("action_request", Verb.HELP_REQUEST),
 }
 
 
@@ -57,19 +58,19 @@ class Views:
     def next_steps(self, offer: Offer) -> list[View]:
         """The offer's own next step as a button: sign up, apply, request, or its link."""
         if offer.access in NEXT_STEP:
-            title, action = NEXT_STEP[offer.access]
-            return [{"title": self.t(title), "data": {"action": action, "offer": offer.id}}]
+            title, verb = NEXT_STEP[offer.access]
+            return [{"title": self.t(title), "data": {VERB_FIELD: verb, "offer": offer.id}}]
         if offer.access is Access.LINK and offer.link_setting:
             url = self._links.get(offer.link_setting)
             if url:
                 return [{"title": self.t("action_open_link"), "url": url}]
-            return [{"title": self.t("action_open_link"), "data": {"action": "link_missing"}}]
+            return [{"title": self.t("action_open_link"), "data": {VERB_FIELD: Verb.LINK_MISSING}}]
         return []
 
     def more_button(self, item: ToolkitItem) -> View:
         # The title in the button tells a screen reader which of several buttons this is.
         title = self.t("action_more_about", title=item.title(self.lang))
-        return {"title": title, "data": {"action": "item", "id": item.id}}
+        return {"title": title, "data": {VERB_FIELD: Verb.ITEM, "id": item.id}}
 
     def reasons(self, reasons: list[Reason], themes: Mapping[str, Theme]) -> str:
         parts = []

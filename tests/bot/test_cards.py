@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft6Validator
 
 from bot.card_text import card_text
-from content.templates import Templates, load_templates
+from content.templates import CARDS_DIR, Templates, _environment, load_templates
 
 SCHEMA = (
     Path(__file__).resolve().parents[3] / "shared/schemas/adaptivecards/1.5.0/adaptive-card.json"
@@ -122,3 +122,27 @@ def test_every_link_setting_in_the_toolkit_is_a_setting(catalog: Any) -> None:
     for offer in catalog.offers.values():
         if offer.link_setting:
             assert offer.link_setting in Settings.model_fields, offer.id
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("problem", ["action_unknown", "action_refused", "action_stale"])
+def test_the_action_routers_problem_cards_are_valid(
+    problem: str, lang: str, templates: Templates, validator: Draft6Validator
+) -> None:
+    assert_valid(templates.card("action_problem", lang, problem=problem), validator)  # type: ignore[arg-type]
+
+
+def test_an_execute_button_falls_back_to_a_submit_with_its_verb(
+    validator: Draft6Validator,
+) -> None:
+    environment = _environment(CARDS_DIR)
+    source = (
+        '{% import "_macros.j2" as m %}{"type": "AdaptiveCard", "version": "1.5", '
+        '"speak": "x", "body": [], "actions": [{{ m.execute("Claim", verbs.MENU, {"id": 1}) }}]}'
+    )
+    card = json.loads(environment.from_string(source).render())
+    assert_valid(card, validator)
+    (button,) = card["actions"]
+    assert (button["type"], button["verb"], button["data"]) == ("Action.Execute", "menu", {"id": 1})
+    assert button["fallback"]["type"] == "Action.Submit"
+    assert button["fallback"]["data"] == {"id": 1, "action": "menu"}

@@ -1,0 +1,231 @@
+"""The action router: every pressed card button, by its verb, to one small handler.
+
+A button is an `Action.Execute` (Universal Actions: an `adaptiveCard/action` invoke, answered
+in the invoke response) or, in a personal chat, an `Action.Submit` whose data carries the verb
+under `content.verbs.VERB_FIELD` (a message activity, answered with messages). Both reach the
+same handler, registered once for its verb with who may press it:
+
+- `Who.PERSONAL`: anyone, in their own personal chat with the bot;
+- `Who.BUREAU`: a member of the Bureau's team (setting `BUREAU_TEAM_ID`), in that team, as the
+  `BureauRoster` says.
+
+Who pressed is always the activity's `from.aadObjectId`, never anything in the card's data.
+An unknown verb, a refused actor or a stale card gets a card that says so (Dutch, or English
+for English locales) and changes nothing.
+
+Writing a handler: a function that takes a `Press` and returns a `Reply` (new messages in the
+conversation) or a `Replace` (a new card in place of the pressed one, for everyone who sees
+it), plus one line that registers it::
+
+    async def claim(press: Press) -> Replace:
+        async with uow_factory() as uow:
+            request = await claim_request(uow=uow, request_id=press.data["request"],
+                                          by=press.actor)   # raises StaleCard if taken
+        return Replace(renderer.card("help_request_bureau", press.lang, **view(request)))
+
+    router.register(Verb.CLAIM, claim, who=Who.BUREAU)
+
+A handler raises `StaleCard` when the card no longer fits what is stored (already claimed,
+closed, gone) before it commits anything. It renders with `content.render.Renderer`, writes
+through the unit of work, and sends messages to anyone else through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity
+
+from content.render import Message, Renderer
+from content.schema import Lang
+from content.verbs import VERB_FIELD, Verb, verb_of
+from dialogs.replies import lang_of, message_activity
+
+log = logging.getLogger(__name__)
+
+INVOKE_NAME = "adaptiveCard/action"
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+PERSONAL = "personal"
+
+
+class Who(Enum):
+    """Who may press a verb's button."""
+
+    PERSONAL = "anyone, in their own personal chat"
+    BUREAU = "a member of the Bureau's team, in that team"
+
+
+class StaleCard(Exception):
+    """The pressed card shows something that changed since; the handler changed nothing."""
+
+
+@dataclass(frozen=True)
+class Press:
+    """One pressed button: the verb, the card's data (without the verb), who and where."""
+
+    verb: Verb
+    data: Mapping[str, Any]
+    actor: str  # the presser's aadObjectId, from the activity
+    lang: Lang
+    turn_context: TurnContext
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer with new messages in the conversation; the pressed card stays as it is."""
+
+    messages: tuple[Message, ...]
+
+    def __init__(self, *messages: Message) -> None:
+        object.__setattr__(self, "messages", messages)
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Answer with a new card in place of the pressed one, for everyone who sees it."""
+
+    card: Message
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """An unknown verb, a refused actor or a stale card: shown to the presser alone."""
+
+    card: Message
+
+
+Answer = Reply | Replace
+Handler = Callable[[Press], Awaitable[Answer]]
+# Whether this aadObjectId is a member of the Bureau's team; backed by the team roster.
+BureauRoster = Callable[[TurnContext, str], Awaitable[bool]]
+
+
+async def nobody_is_bureau(_: TurnContext, __: str) -> bool:
+    """The roster until one is configured: Bureau verbs are refused to everyone."""
+    return False
+
+
+@dataclass(frozen=True)
+class _Route:
+    handler: Handler
+    who: Who
+
+
+@dataclass
+class ActionRouter:
+    """Verb -> handler, with who may press it; answers invokes and Action.Submit presses."""
+
+    renderer: Renderer
+    bureau_team_id: str = ""
+    roster: BureauRoster = nobody_is_bureau
+    _routes: dict[Verb, _Route] = field(default_factory=dict)
+
+    def register(self, verb: Verb, handler: Handler, *, who: Who) -> None:
+        if verb in self._routes:
+            raise ValueError(f"verb {verb.value!r} already has a handler")
+        self._routes[verb] = _Route(handler, who)
+
+    def handles_submit(self, activity: Activity) -> bool:
+        """Whether this message is an Action.Submit press of a verb this router handles."""
+        value = activity.value
+        return isinstance(value, Mapping) and verb_of(value.get(VERB_FIELD)) in self._routes
+
+    async def on_submit(self, turn_context: TurnContext) -> None:
+        """Answer an Action.Submit press (checked by `handles_submit`) with messages."""
+        value = turn_context.activity.value
+        answer = await self._answer(turn_context, value.get(VERB_FIELD), value)
+        messages = answer.messages if isinstance(answer, Reply) else (answer.card,)
+        await turn_context.send_activities([message_activity(m) for m in messages])
+
+    async def on_invoke(self, turn_context: TurnContext) -> InvokeResponse:
+        """Answer an `adaptiveCard/action` invoke; the response carries a card or a message."""
+        action = turn_context.activity.value
+        action = action.get("action") if isinstance(action, Mapping) else None
+        if not isinstance(action, Mapping) or action.get("type") != "Action.Execute":
+            action = {}
+        data = action.get("data")
+        answer = await self._answer(
+            turn_context, action.get("verb"), data if isinstance(data, Mapping) else {}
+        )
+        if isinstance(answer, _Problem):
+            return _invoke_response(CARD_RESPONSE, answer.card.card)
+        if isinstance(answer, Replace):
+            reply_to = turn_context.activity.reply_to_id
+            if reply_to:
+                # The invoke response changes the card for the presser; everyone else sees
+                # the new card once the message itself is updated.
+                update = message_activity(answer.card)
+                update.id = reply_to
+                await turn_context.update_activity(update)
+            return _invoke_response(CARD_RESPONSE, answer.card.card)
+        if answer.messages:
+            await turn_context.send_activities([message_activity(m) for m in answer.messages])
+        return _invoke_response(MESSAGE_RESPONSE, "")
+
+    async def _answer(
+        self, turn_context: TurnContext, raw_verb: object, data: Mapping[str, Any]
+    ) -> Answer | _Problem:
+        lang = lang_of(turn_context)
+        verb = verb_of(raw_verb)
+        route = self._routes.get(verb) if verb is not None else None
+        if verb is None or route is None:
+            return self._problem(lang, "action_unknown")
+        sender = turn_context.activity.from_property
+        actor = sender.aad_object_id if sender is not None else None
+        if not actor or not await self._may_press(turn_context, actor, route.who):
+            log.info("press refused: verb %s", verb.value)  # no ids: they identify a person
+            return self._problem(lang, "action_refused")
+        press = Press(
+            verb=verb,
+            data={key: value for key, value in data.items() if key != VERB_FIELD},
+            actor=actor,
+            lang=lang,
+            turn_context=turn_context,
+        )
+        try:
+            return await route.handler(press)
+        except StaleCard:
+            return self._problem(lang, "action_stale")
+
+    async def _may_press(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
+        conversation = turn_context.activity.conversation
+        scope = (conversation.conversation_type if conversation else None) or PERSONAL
+        if who is Who.PERSONAL:
+            return scope == PERSONAL
+        if not self.bureau_team_id or _team_id(turn_context.activity) != self.bureau_team_id:
+            return False
+        return await self.roster(turn_context, actor)
+
+    def _problem(self, lang: Lang, problem: str) -> _Problem:
+        return _Problem(self.renderer.card("action_problem", lang, problem=problem))
+
+
+def _team_id(activity: Activity) -> str | None:
+    channel_data = activity.channel_data
+    team = channel_data.get("team") if isinstance(channel_data, Mapping) else None
+    team_id = team.get("id") if isinstance(team, Mapping) else None
+    return team_id if isinstance(team_id, str) else None
+
+
+def _invoke_response(kind: str, value: Any) -> InvokeResponse:
+    # Plain JSON: the schema's AdaptiveCardInvokeResponse cannot hold a message's text.
+    return InvokeResponse(status=200, body={"statusCode": 200, "type": kind, "value": value})
+
+
+__all__ = [
+    "INVOKE_NAME",
+    "ActionRouter",
+    "BureauRoster",
+    "Handler",
+    "Press",
+    "Replace",
+    "Reply",
+    "StaleCard",
+    "Who",
+]

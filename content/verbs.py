@@ -1,0 +1,40 @@
+"""Card verbs: the name of every action a card button can take, defined once.
+
+Templates write a verb as `verbs.FINDER` (a Jinja global, see `content.templates`), handlers
+register under the same member, and nothing spells a verb as a string anywhere else. An
+`Action.Execute` carries its verb in `verb`; an `Action.Submit` (the personal chat's button)
+carries it in its data under `VERB_FIELD`.
+
+Adding a verb: add a member here, use it in a card template, register a handler for it in the
+action router (`bot/actions.py`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+VERB_FIELD = "action"
+
+
+class Verb(StrEnum):
+    """What a pressed button asks the bot to do."""
+
+    MENU = "menu"
+    HELP = "help"
+    FINDER = "finder"
+    ITEM = "item"
+    HELP_REQUEST = "help_request"
+    WETHOUDER = "wethouder"
+    COACHING = "coaching"
+    MY_DATA = "my_data"
+    SIGNUP = "signup"
+    APPLY = "apply"
+    LINK_MISSING = "link_missing"
+
+
+def verb_of(value: object) -> Verb | None:
+    """The verb a string names, or None when it names none (an old or forged card)."""
+    try:
+        return Verb(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,0 +1,193 @@
+"""Card buttons through the action router, posted as Teams posts them (invokes and submits)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bot.actions import Press, Replace, StaleCard, Who
+from bot.app import APP_KEY
+from bot.chat import BOT_ID, TeamsUser
+from content.verbs import VERB_FIELD, Verb
+from tests.web.conftest import TENANT, RunningBot
+from tests.web.test_messages import card_texts, cards
+
+BUREAU_TEAM = "19:bureau-team@thread.tacv2"
+# A verb that is a flow in the personal chat, so the router's registry has room for it here.
+BUREAU_VERB = Verb.FINDER
+
+
+async def invoke(running_bot: RunningBot, activity: dict[str, Any]) -> tuple[int, Any]:
+    async with running_bot.http.post(running_bot.url + "/api/messages", json=activity) as response:
+        return response.status, await response.json()
+
+
+def in_bureau_channel(user: TeamsUser, activity: dict[str, Any]) -> dict[str, Any]:
+    """The same activity, as posted from a channel of the Bureau's team."""
+    channel = "19:queue@thread.tacv2"
+    return {
+        **activity,
+        "conversation": {
+            "id": f"{channel};messageid=1700000000000",
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": TENANT,
+        },
+        "channelData": {
+            "tenant": {"id": TENANT},
+            "team": {"id": BUREAU_TEAM},
+            "channel": {"id": channel},
+        },
+        "replyToId": "1700000000001",
+    }
+
+
+class BureauButton:
+    """A Bureau verb whose handler records who pressed it and answers with a new card."""
+
+    def __init__(self, running_bot: RunningBot, *, members: set[str], stale: bool = False) -> None:
+        wegwijzer = running_bot.app[APP_KEY]
+        self.presses: list[Press] = []
+        self._stale = stale
+        renderer = wegwijzer.replies.renderer
+
+        async def roster(_: object, actor: str) -> bool:
+            return actor in members
+
+        async def handle(press: Press) -> Replace:
+            if self._stale:
+                raise StaleCard
+            self.presses.append(press)
+            return Replace(renderer.card("menu", press.lang))
+
+        wegwijzer.actions.bureau_team_id = BUREAU_TEAM
+        wegwijzer.actions.roster = roster
+        wegwijzer.actions.register(BUREAU_VERB, handle, who=Who.BUREAU)
+
+
+async def test_executing_a_personal_verb_answers_in_the_chat(running_bot: RunningBot) -> None:
+    user = running_bot.user()
+    status, body = await invoke(running_bot, user.executes(Verb.HELP, {}))
+    assert status == 200
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    (help_text,) = await running_bot.connector.wait_for(1)
+    assert "Typ 'menu'" in help_text["text"]
+
+
+async def test_an_unknown_verb_gets_a_dutch_card_and_changes_nothing(
+    running_bot: RunningBot,
+) -> None:
+    status, body = await invoke(running_bot, running_bot.user().executes("no-such", {}))
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Die knop werkt niet meer" in card_texts(body["value"])
+    assert running_bot.connector.messages() == []
+
+
+async def test_an_unknown_verb_gets_an_english_card_for_an_english_locale(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user(locale="en-US")
+    _, body = await invoke(running_bot, user.executes("no-such", {}))
+    assert "That button no longer works" in card_texts(body["value"])
+
+
+async def test_a_malformed_invoke_gets_the_unknown_card(running_bot: RunningBot) -> None:
+    activity = running_bot.user().executes(Verb.HELP, {})
+    activity["value"] = ["not", "an", "action"]
+    status, body = await invoke(running_bot, activity)
+    assert status == 200
+    assert "Die knop werkt niet meer" in card_texts(body["value"])
+
+
+async def test_a_bureau_verb_pressed_in_a_personal_chat_is_refused(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    button = BureauButton(running_bot, members={user.aad_object_id})
+    status, body = await invoke(running_bot, user.executes(BUREAU_VERB, {"request": 1}))
+    assert status == 200
+    assert "Dat mag je hier niet doen" in card_texts(body["value"])
+    assert button.presses == []
+    assert running_bot.connector.received == []
+
+
+async def test_a_bureau_verb_submitted_in_a_personal_chat_is_refused(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    button = BureauButton(running_bot, members={user.aad_object_id})
+    _, messages = await running_bot.send(user.presses({VERB_FIELD: BUREAU_VERB, "request": 1}))
+    assert "Dat mag je hier niet doen" in card_texts(cards(messages)[0])
+    assert button.presses == []
+
+
+async def test_a_bureau_member_in_the_bureau_team_changes_the_card_for_everyone(
+    running_bot: RunningBot,
+) -> None:
+    member = running_bot.user()
+    button = BureauButton(running_bot, members={member.aad_object_id})
+    activity = in_bureau_channel(member, member.executes(BUREAU_VERB, {"request": 1}))
+    status, body = await invoke(running_bot, activity)
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"]["body"][0]["text"] == "Waar kan ik je mee helpen?"
+    (press,) = button.presses
+    assert press.actor == member.aad_object_id
+    assert press.data == {"request": 1}
+    (update,) = await running_bot.connector.wait_for(1)
+    method, path, _ = running_bot.connector.requests[0]
+    assert method == "PUT"
+    assert path.endswith("/activities/1700000000001")
+    assert update["attachments"][0]["content"] == body["value"]
+
+
+async def test_identity_comes_from_the_activity_never_from_the_card(
+    running_bot: RunningBot,
+) -> None:
+    member, outsider = running_bot.user(), running_bot.user()
+    button = BureauButton(running_bot, members={member.aad_object_id})
+    forged = outsider.executes(BUREAU_VERB, {"aadObjectId": member.aad_object_id})
+    _, body = await invoke(running_bot, in_bureau_channel(outsider, forged))
+    assert "Dat mag je hier niet doen" in card_texts(body["value"])
+    assert button.presses == []
+
+
+async def test_a_bureau_verb_from_another_team_is_refused(running_bot: RunningBot) -> None:
+    member = running_bot.user()
+    button = BureauButton(running_bot, members={member.aad_object_id})
+    activity = in_bureau_channel(member, member.executes(BUREAU_VERB, {}))
+    activity["channelData"]["team"] = {"id": f"19:{uuid.uuid4().hex}@thread.tacv2"}
+    _, body = await invoke(running_bot, activity)
+    assert "Dat mag je hier niet doen" in card_texts(body["value"])
+    assert button.presses == []
+
+
+async def test_a_stale_card_gets_a_card_that_says_so(running_bot: RunningBot) -> None:
+    member = running_bot.user(locale="en-GB")
+    BureauButton(running_bot, members={member.aad_object_id}, stale=True)
+    activity = in_bureau_channel(member, member.executes(BUREAU_VERB, {}))
+    _, body = await invoke(running_bot, activity)
+    assert "This card is out of date" in card_texts(body["value"])
+    assert running_bot.connector.received == []
+
+
+async def test_submitting_a_menu_button_in_a_personal_chat_answers(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user(locale="en-US")
+    _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.HELP}))
+    assert "Type 'menu'" in messages[0]["text"]
+    _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.WETHOUDER}))
+    assert "soon" in messages[0]["text"]
+
+
+async def test_the_bot_answers_without_knowing_the_bot_id_of_the_card(
+    running_bot: RunningBot,
+) -> None:
+    # Teams sends the bot's own id as recipient; the router needs nothing more.
+    activity = running_bot.user().executes(Verb.MENU, {})
+    assert activity["recipient"]["id"] == BOT_ID
+    status, _ = await invoke(running_bot, activity)
+    assert status == 200
