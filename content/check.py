@@ -18,10 +18,17 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from content.schema import Access, Faq, Offer, SynonymGroup, Theme, ToolkitItem
+from content.schema import BUREAU, Access, Faq, Offer, SynonymGroup, Theme, ToolkitItem
 from content.templates import FAST_LOADER
 
 TOOLKIT_DIR = Path(__file__).parent / "toolkit"
+# The Bureau's source documents, beside the project (../shared/seeds); a page's sources must name
+# one of them when they are there. Without the folder only the shape of a name is checked.
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SOURCES_HINT = (
+    "name seed files such as 000_1ca3b20ec217f7f0.txt,"
+    " or 'bureau' for what the Bureau must still confirm"
+)
 SYNONYMS_FILE = "synoniemen.yaml"
 EN_MARKER = "<!-- en -->"
 FENCE = "---"
@@ -89,6 +96,8 @@ def scan_toolkit(root: Path) -> Scan:
     """Read, validate and cross-check every file of the toolkit at root."""
     if not root.is_dir():
         return Scan([], [], [Problem(root, 1, "toolkit folder not found")])
+    if not any((root / folder).is_dir() for folder in FOLDERS.values()):
+        return Scan([], [], [Problem(root, 1, _expected_folder(root))])
     problems: list[Problem] = []
     paths = _item_paths(root, problems)
     sources = [source for path in paths if (source := _read_source(path, problems))]
@@ -96,6 +105,15 @@ def scan_toolkit(root: Path) -> Scan:
     problems += _cross_check(paths, sources, entries)
     synonyms = _read_synonyms(root / SYNONYMS_FILE, problems)
     return Scan([item for item, _ in entries], synonyms, sorted(problems))
+
+
+def _expected_folder(root: Path) -> str:
+    """Say which folder the check expects, for a folder that holds no toolkit."""
+    message = "this is not a toolkit folder: it has no offers/, themes/ or faq/"
+    nested = root / TOOLKIT_DIR.name
+    if nested.is_dir():
+        return f"{message}; did you mean {nested}?"
+    return f"{message}; point the check at the folder that has them (such as content/toolkit)"
 
 
 def _item_paths(root: Path, problems: list[Problem]) -> list[Path]:
@@ -213,6 +231,8 @@ def _validate(source: Source, problems: list[Problem]) -> ToolkitItem | None:
 def _message(error: ErrorDetails) -> str:
     """Say what is wrong with a field in words an editor understands."""
     where = ".".join(str(part) for part in error["loc"])
+    if error["loc"][0] == "sources":
+        return f"sources: {SOURCES_HINT}"
     if error["type"] == "missing":
         return f"missing field '{where}'"
     if error["type"] == "extra_forbidden":
@@ -250,6 +270,7 @@ def _cross_check(
         if _kind_of(path, data) == "theme":
             themes.add(item_id)
     for item, source in entries:
+        problems += _check_sources(item, source)
         problems += _check_links(item, source, ids, themes)
         if isinstance(item, Offer):
             problems += _check_offer(item, source)
@@ -278,6 +299,16 @@ def _check_links(
             yield Problem(source.path, source.line(loc), f"'{target}' links to itself")
         elif target not in ids:
             yield Problem(source.path, source.line(loc), f"broken link: no item with id '{target}'")
+
+
+def _check_sources(item: ToolkitItem, source: Source) -> Iterator[Problem]:
+    """Report sources that name no seed document, when the seeds are at hand."""
+    if not SEEDS_DIR.is_dir():
+        return
+    for index, name in enumerate(item.sources):
+        if name != BUREAU and not (SEEDS_DIR / name).is_file():
+            message = f"sources: no seed document '{name}' in {SEEDS_DIR}"
+            yield Problem(source.path, source.line(["sources", index]), message)
 
 
 def _check_offer(offer: Offer, source: Source) -> Iterator[Problem]:
@@ -390,7 +421,21 @@ def main(argv: list[str] | None = None) -> int:
         f"content ok: {counts['offer']} offers, {counts['theme']} themes, {counts['faq']} faq,"
         f" {len(scan.synonyms)} synonym groups"
     )
+    for line in to_confirm_lines(root, scan.items):
+        print(line)  # noqa: T201
     return 0
+
+
+def to_confirm_lines(root: Path, items: Sequence[ToolkitItem]) -> list[str]:
+    """The warning that lists every page with a statement the Bureau must still confirm."""
+    pages = sorted(f"{FOLDERS[item.kind]}/{item.id}.md" for item in items if item.to_confirm)
+    if not pages:
+        return []
+    header = (
+        f"warning: {len(pages)} page{'s' if len(pages) != 1 else ''} in {root} name 'bureau' as"
+        " a source; the Bureau must still confirm these (to confirm):"
+    )
+    return [header, *(f"  - {page}" for page in pages)]
 
 
 if __name__ == "__main__":

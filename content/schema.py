@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +15,11 @@ MAX_TITLE = 80
 MAX_SUMMARY = 240
 MAX_FIELD = 400
 MAX_BODY = 3000
+
+# A page's sources: the file name of a seed document (the Bureau's documents the bot may quote),
+# or BUREAU for a statement that the Bureau still has to confirm.
+BUREAU = "bureau"
+SOURCE = r"^(bureau|[0-9]{3}_[0-9a-f]{16}\.txt)$"
 
 
 class Role(StrEnum):
@@ -43,7 +48,7 @@ class Access(StrEnum):
     """How a person gets an offer; decides the next-step button."""
 
     AANMELDEN = "aanmelden"  # sign up in the bot
-    SOLLICITEREN = "solliciteren"  # apply; the Bureau selects
+    SELECTIE = "selectie"  # sign up; the Bureau selects the participants
     AANVRAGEN = "aanvragen"  # request via the Bureau
     LINK = "link"  # follow a link (a setting, never invented here)
     INFO = "info"  # information only
@@ -92,11 +97,17 @@ class Item(Strict):
     themes: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)  # ids of other items
+    sources: list[Annotated[str, Field(pattern=SOURCE)]] = Field(min_length=1)
     body: Text  # Markdown, filled from the file's body
 
     _title_len = field_validator("title")(_short(MAX_TITLE))
     _summary_len = field_validator("summary")(_short(MAX_SUMMARY))
     _body_len = field_validator("body")(_short(MAX_BODY))
+
+    @property
+    def to_confirm(self) -> bool:
+        """Whether the Bureau still has to confirm part of this page."""
+        return BUREAU in self.sources
 
 
 class Offer(Item):

@@ -16,7 +16,7 @@ View = dict[str, Any]
 # asking the Bureau come in later issues; until then their handlers say so honestly.
 NEXT_STEP = {
     Access.AANMELDEN: ("action_signup", Verb.SIGNUP),
-    Access.SOLLICITEREN: ("action_apply", Verb.APPLY),
+    Access.SELECTIE: ("action_apply", Verb.APPLY),
     Access.AANVRAGEN: ("action_request", Verb.HELP_REQUEST),
 }
 

@@ -23,6 +23,7 @@ not_for:
     instead: demo-faq
 related: [demo-faq]
 keywords: [demo]
+sources: [004_934020d365826eb4.txt]
 ---
 De Nederlandse tekst.
 
@@ -37,6 +38,7 @@ kind: theme
 title: {nl: Demo-thema, en: Demo theme}
 summary: {nl: Kort over het thema., en: Short about the theme.}
 related: [demo-offer]
+sources: [bureau]
 ---
 Over het thema.
 <!-- en -->
@@ -51,6 +53,7 @@ title: {nl: Een vraag, en: A question}
 summary: {nl: Het korte antwoord., en: The short answer.}
 themes: [demo-theme]
 related: [demo-offer, demo-theme]
+sources: [000_1ca3b20ec217f7f0.txt, bureau]
 ---
 Het antwoord.
 <!-- en -->

@@ -152,7 +152,7 @@ def test_missing_dutch_text_is_reported(toolkit: Toolkit) -> None:
 
 def test_second_english_marker_is_reported(toolkit: Toolkit) -> None:
     toolkit.replace(THEME, "About the theme.", "About.\n<!-- en -->\nAgain.")
-    assert_problem(toolkit, THEME, 11, "appears more than once")
+    assert_problem(toolkit, THEME, 12, "appears more than once")
 
 
 def test_file_name_that_differs_from_id_is_reported_at_the_id(toolkit: Toolkit) -> None:
@@ -227,7 +227,7 @@ def test_every_problem_in_every_file_is_reported_sorted(toolkit: Toolkit) -> Non
     problems = check_dir(toolkit.root)
     assert [(p.path.name, p.line) for p in problems] == [
         ("demo-faq.md", 7),
-        ("demo-faq.md", 9),
+        ("demo-faq.md", 10),
         ("demo-offer.md", 7),
     ]
 
@@ -236,8 +236,65 @@ def test_main_prints_summary_and_returns_0_for_good_content(
     toolkit: Toolkit, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([str(toolkit.root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "content ok: 1 offers, 1 themes, 1 faq, 2 synonym groups"
+
+
+def test_main_lists_the_bureau_pages_as_one_warning_to_confirm(
+    toolkit: Toolkit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(toolkit.root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("warning: 2 pages in ")
+    assert "to confirm" in lines[1]
+    assert lines[2:] == ["  - faq/demo-faq.md", "  - themes/demo-theme.md"]
+
+
+def test_main_without_bureau_pages_prints_no_warning(
+    toolkit: Toolkit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toolkit.replace(THEME, "sources: [bureau]", "sources: [002_f1cc07efbdaabfc6.txt]")
+    toolkit.replace(
+        FAQ, "sources: [000_1ca3b20ec217f7f0.txt, bureau]", "sources: [001_303baa39847a41f3.txt]"
+    )
+    assert main([str(toolkit.root)]) == 0
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_page_without_sources_fails_the_check(
+    toolkit: Toolkit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toolkit.replace(THEME, "sources: [bureau]\n", "")
+    assert main([str(toolkit.root)]) == 1
     out = capsys.readouterr().out
-    assert out == "content ok: 1 offers, 1 themes, 1 faq, 2 synonym groups\n"
+    assert f"{toolkit.path(THEME)}:2: sources: name seed files" in out
+
+
+def test_empty_sources_fail_the_check(toolkit: Toolkit) -> None:
+    toolkit.replace(THEME, "sources: [bureau]", "sources: []")
+    assert_problem(toolkit, THEME, 7, "sources: name seed files")
+
+
+def test_source_that_is_not_a_seed_name_is_reported_at_its_line(toolkit: Toolkit) -> None:
+    toolkit.replace(THEME, "sources: [bureau]", "sources: [interview met Jan]")
+    assert_problem(toolkit, THEME, 7, "sources: name seed files")
+
+
+def test_source_naming_a_missing_seed_is_reported(toolkit: Toolkit) -> None:
+    toolkit.replace(THEME, "sources: [bureau]", "sources: [009_0000000000000000.txt]")
+    assert_problem(toolkit, THEME, 7, "sources: no seed document '009_0000000000000000.txt'")
+
+
+def test_parent_of_the_toolkit_folder_says_which_folder_it_expects(
+    toolkit: Toolkit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(toolkit.root.parent)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        f"{toolkit.root.parent}:1: this is not a toolkit folder: it has no offers/, themes/ or"
+        f" faq/; did you mean {toolkit.root}?"
+    )
+    assert len(lines) == 2
 
 
 def test_main_prints_each_problem_and_returns_1(

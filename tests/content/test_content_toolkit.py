@@ -8,7 +8,7 @@ import pytest
 
 from content.check import TOOLKIT_DIR, check_dir
 from content.loader import Catalog, load_catalog
-from content.schema import LANGS, Access, Format, Offer, Role
+from content.schema import LANGS, Access, Format, Need, Offer, Role
 
 OFFERS = {
     "training-inclusief-leiderschap",
@@ -130,19 +130,29 @@ def test_coaching_pilot_sends_directors_to_their_own_programme(catalog: Catalog)
     assert instead[Role.TREKKER] == "leergang-trekkers"
 
 
-def test_coaching_pilot_has_10_places_and_a_selection(catalog: Catalog) -> None:
+def test_coaching_pilot_has_10_places_in_this_round_and_a_selection(catalog: Catalog) -> None:
     pilot = offer(catalog, "coaching-pilot")
-    assert (pilot.capacity, pilot.access) == (10, Access.SOLLICITEREN)
+    assert (pilot.capacity, pilot.access) == (10, Access.SELECTIE)
     assert Format.EEN_OP_EEN in pilot.formats
-    assert "geen therapie" in pilot.body("nl")
+    assert "10 plekken in deze ronde" in pilot.summary("nl")
     assert "drie gesprekken" in pilot.effort("nl")
+
+
+def test_coaching_pilot_is_training_and_practising_not_coaching(catalog: Catalog) -> None:
+    body = offer(catalog, "coaching-pilot").body("nl")
+    assert "trainen en oefenen" in body
+    assert "geen coachingtraject" in body
+    assert "therapie" not in body
+    assert "intervisie" not in offer(catalog, "coaching-pilot").effort("nl")
 
 
 def test_leergang_is_for_trekkers_in_two_groups_of_at_most_15(catalog: Catalog) -> None:
     leergang = offer(catalog, "leergang-trekkers")
     assert leergang.roles == [Role.TREKKER]
-    assert (leergang.capacity, leergang.access) == (30, Access.SOLLICITEREN)
-    assert "12 tot 15" in leergang.effort("nl")
+    # 003 is a proposal without a selection: no places to apply for, and it says so.
+    assert (leergang.capacity, leergang.access) == (None, Access.INFO)
+    assert "12 tot hoogstens 15" in leergang.effort("nl")
+    assert "voorstel" in leergang.body("nl")
     assert "70/20/10" in leergang.body("nl")
 
 
@@ -151,6 +161,47 @@ def test_wethouder_conversations_take_sign_ups_for_about_8(catalog: Catalog) -> 
     assert (gesprek.capacity, gesprek.access) == (8, Access.AANMELDEN)
     assert "1,5 uur" in gesprek.effort("nl")
     assert "geen verslag" in gesprek.body("nl")
+
+
+def test_wethouder_conversations_do_not_promise_what_is_said_stays_in_the_group(
+    catalog: Catalog,
+) -> None:
+    gesprek = offer(catalog, "wethoudersgesprekken")
+    for text in (gesprek.summary("nl"), gesprek.body("nl")):
+        assert "blijft in de groep" not in text
+    body = gesprek.body("nl")
+    assert "signalen wel door" in body
+    assert "Bestuursopdracht" in body
+    assert "naam, functie en directie" in body
+    assert "wachtlijst" not in body
+
+
+def test_wethouder_conversations_do_not_exclude_directors(catalog: Catalog) -> None:
+    gesprek = offer(catalog, "wethoudersgesprekken")
+    assert Role.DIRECTEUR in gesprek.roles
+    assert not gesprek.not_for
+
+
+def test_wethouder_conversations_are_not_help_with_an_acute_situation(catalog: Catalog) -> None:
+    assert Need.DILEMMA not in offer(catalog, "wethoudersgesprekken").needs
+
+
+def test_every_page_names_its_sources(catalog: Catalog) -> None:
+    assert all(item.sources for item in catalog.items())
+
+
+def test_statements_no_seed_supports_are_gone(catalog: Catalog) -> None:
+    texts = " ".join(i.body("nl") + i.summary("nl") for i in catalog.items())
+    for claim in (
+        "zonder dat die leidinggevende het zelf doorheeft",
+        "bereidt het gesprek met je voor en leidt het",
+        "Er gebeurt niets zonder dat jij dat wilt",
+        "vulden 200 managers een vragenlijst in",
+        "In deze bot vul je een kort profiel in",
+        "leer je meer over omgaan met weerstand",
+        "Het Bureau kiest de deelnemers van de leergang",
+    ):
+        assert claim not in texts, claim
 
 
 def test_links_are_settings_not_addresses(catalog: Catalog) -> None:

@@ -84,7 +84,7 @@ async def test_director_is_told_the_coaching_pilot_is_not_for_them_and_where_to_
     client = DialogTestClient("msteams", FinderDialog(replies, catalog, {}))
     result = await walk(client, "directeur", "any", "dilemma", "een_op_een")
     texts = body_texts(result)
-    assert any(t.startswith("Niet voor jou:") and "coaching" in t.lower() for t in texts)
+    assert any(t.startswith("Niet voor jou:") and "pilot" in t.lower() for t in texts)
     assert any("Leiderschapsprogramma voor directeuren" in t for t in texts)
     assert not any(t.startswith("Pilot 1-op-1 coaching") for t in texts)
 

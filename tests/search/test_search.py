@@ -20,6 +20,7 @@ def faq(
         summary=Text(nl=summary or title, en=summary or title),
         body=Text(nl=body, en=body),
         keywords=list(keywords),
+        sources=["bureau"],
     )
 
 
@@ -29,6 +30,7 @@ def theme(item_id: str, title: str, body: str, *, english: str) -> Theme:
         title=Text(nl=title, en=english),
         summary=Text(nl=title, en=english),
         body=Text(nl=body, en=english),
+        sources=["bureau"],
     )
 
 

@@ -50,6 +50,7 @@ def make_offer(
         formats=list(formats),
         themes=list(themes),
         not_for=list(not_for),
+        sources=["bureau"],
     )
 
 

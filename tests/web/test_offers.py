@@ -45,7 +45,7 @@ async def test_walking_the_finder_over_http_ends_with_recommendations(
     _, messages = await running_bot.send(user.presses({"finder": "een_op_een"}))
     (result,) = cards(messages)
     assert texts(result)[0] == "Dit past bij jou"
-    assert "Pilot 1-op-1 coaching voor leidinggevenden" in texts(result)
+    assert "Pilot voor leidinggevenden met een vraag of dilemma" in texts(result)
     apply = [b for b in buttons(result) if b["title"] == "Solliciteren"]
     assert apply and apply[0]["data"] == {"action": "apply", "offer": "coaching-pilot"}
     _, messages = await running_bot.send(user.presses(apply[0]["data"]))
