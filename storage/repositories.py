@@ -74,6 +74,8 @@ def conversation_row(record: ConversationRecord) -> dict[str, Any]:
         "bot_id": record.bot_id,
         "locale": record.locale,
         "reference": json.dumps(dict(record.reference), ensure_ascii=False),
+        # A turn from this conversation means the person can be reached again.
+        "unreachable_since": None,
         "created_at": now,
         "updated_at": now,
     }

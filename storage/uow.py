@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import writer_turn
+from storage.outbox import SqlOutboxRepository, SqlReminderPreferences
 from storage.repositories import SqlConversationRepository, conversation_row
 from storage.state_drivers import driver_for
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
         ConversationUnitOfWork,
         ConversationWritesUnitOfWork,
     )
+    from services.outbox import OutboxUnitOfWork, PreferencesUnitOfWork
 
 
 class UnitOfWork:
@@ -39,6 +41,14 @@ class UnitOfWork:
         if self._conversations is None:
             raise RuntimeError("enter the unit of work (async with) before using it")
         return self._conversations
+
+    @property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self._active_session())
+
+    @property
+    def reminder_preferences(self) -> SqlReminderPreferences:
+        return SqlReminderPreferences(self._active_session())
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -130,4 +140,10 @@ if TYPE_CHECKING:
         return uow
 
     def _stores_conversations(uow: TurnUnitOfWork) -> ConversationWritesUnitOfWork:
+        return uow
+
+    def _queues_messages(uow: UnitOfWork) -> OutboxUnitOfWork:
+        return uow
+
+    def _keeps_preferences(uow: UnitOfWork) -> PreferencesUnitOfWork:
         return uow
