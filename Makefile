@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck content-check chat bench search-bench clean
+.PHONY: install run test lint typecheck content-check chat bench search-bench browser e2e refresh-renderer clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -45,5 +45,22 @@ bench: install
 		exit 1; }
 	$(BIN)/python -m bench $(ARGS)
 
+# Debian's chromium for the dev chat's browser tests (tests/devchat, marked e2e); needs root.
+# Without it `make test` skips those tests (CI fails instead). Playwright never downloads one.
+browser:
+	@test -x /usr/bin/chromium || { \
+		apt-get install -y --no-install-recommends chromium || \
+		{ apt-get update && apt-get install -y --no-install-recommends chromium; }; } || { \
+		echo "the browser tests need Debian's chromium: run 'apt-get install -y chromium' as root" >&2; \
+		exit 1; }
+
+# Only the browser tests: the walks through the dev chat and the gallery of every card.
+e2e: install
+	$(BIN)/pytest -m e2e
+
+# Fetch the Adaptive Cards renderer the dev chat page vendors (needs npm; nothing else does).
+refresh-renderer:
+	devtools/refresh-renderer.sh $(ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -19,6 +19,7 @@ from bot.actions import ActionRouter, BureauRoster, nobody_is_bureau
 from bot.adapter import WegwijzerAdapter, use_quick_account_copies
 from bot.auth import use_async_signing_keys
 from bot.connector import CachingAuthentication, ConnectorHttp
+from bot.devchat import add_dev_chat
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot, use_lazy_state_managers
@@ -158,13 +159,15 @@ async def _dispose(app: web.Application) -> None:
 
 
 def create_app(settings: Settings, *, templates: Templates | None = None) -> web.Application:
-    """The aiohttp application serving /api/messages, /healthz and /readyz."""
+    """The aiohttp app: /api/messages, /healthz, /readyz, and /dev/chat in development."""
     settings.warn_about_development_defaults()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[APP_KEY] = build(settings, templates=templates)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    if not settings.is_production:
+        add_dev_chat(app, settings, app[APP_KEY].replies.templates)
     app.on_cleanup.append(_dispose)
     # What start-up built (modules, content, search index, compiled templates) lives as long as
     # the process: leave it out of the garbage collector's full passes, which otherwise walked

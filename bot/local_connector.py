@@ -77,8 +77,10 @@ class LocalConnector:
             if status is not None:
                 return web.json_response({"error": {"code": "Fault"}}, status=status)
         activity: Activity = await request.json()
+        # A new activity gets the connector's id; an update keeps the one in its path.
+        activity["id"] = request.match_info.get("activity") or f"activity-{next(self._ids)}"
         await self._record(request, activity)
-        return web.json_response({"id": f"activity-{next(self._ids)}"})
+        return web.json_response({"id": activity["id"]})
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"conversation-{next(self._ids)}"})

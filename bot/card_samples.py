@@ -1,0 +1,120 @@
+"""Sample values for every card template, in one place: the dev chat gallery draws each with them.
+
+A new template under content/cards/ adds its samples here (tests/devchat fails until it does):
+a name for the sample and a function from a `SampleKit` to the template's values. Build the values
+the way the bot does (with `Views` and the real toolkit) where the bot does, so the gallery shows
+what a person will see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from content.loader import Catalog
+from content.schema import LANGS, Lang, Need, Role
+from content.templates import Templates
+from dialogs.views import Views
+from services.matching import FinderAnswers, recommend
+
+SAMPLE_LINKS = {"TOOLKIT_ID_URL": "https://example.invalid/toolkit"}
+
+
+@dataclass(frozen=True)
+class SampleKit:
+    """What a sample may use: the language, the real toolkit and the bot's views."""
+
+    lang: Lang
+    templates: Templates
+    catalog: Catalog
+    views: Views
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.templates.text(key, self.lang, **values)
+
+
+Sample = Callable[[SampleKit], dict[str, Any]]
+
+
+def _question(kit: SampleKit) -> dict[str, Any]:
+    return {
+        "step": 1,
+        "steps": 4,
+        "question": kit.text("finder_role_question"),
+        "choices": [(role.value, kit.text(f"role_{role.value}")) for role in Role],
+        "skippable": False,
+        "retry": False,
+    }
+
+
+def _question_retry(kit: SampleKit) -> dict[str, Any]:
+    return {**_question(kit), "step": 3, "skippable": True, "retry": True}
+
+
+def _recommendations(role: Role, need: Need | None) -> Sample:
+    def sample(kit: SampleKit) -> dict[str, Any]:
+        items = {item.id: item for item in kit.catalog.items()}
+        result = recommend(kit.catalog, FinderAnswers(role=role, need=need))
+        return kit.views.recommendations(result, items, kit.catalog.themes)
+
+    return sample
+
+
+def _item(kit: SampleKit) -> dict[str, Any]:
+    items = {item.id: item for item in kit.catalog.items()}
+    # The item with the most to show: facts, a next step and related items.
+    item = max(items.values(), key=lambda i: (len(i.related), len(i.body(kit.lang))))
+    return kit.views.item(item, items)
+
+
+def _answers(kit: SampleKit) -> dict[str, Any]:
+    items = kit.catalog.items()[:2]
+    hits = [
+        {
+            "title": item.title(kit.lang),
+            "kind": kit.views.kind(item),
+            "summary": item.summary(kit.lang),
+            "why": kit.text("finder_why", reasons="..."),
+            "buttons": [kit.views.more_button(item)],
+        }
+        for item in items
+    ]
+    return {"hits": hits}
+
+
+# Template name -> (sample name, values). Every template has at least one.
+SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
+    "welcome": (("welcome", lambda kit: {}),),
+    "menu": (("menu", lambda kit: {}),),
+    "question": (("first question", _question), ("retry, skippable", _question_retry)),
+    "recommendations": (
+        ("team manager, dilemma", _recommendations(Role.TEAMMANAGER, Need.DILEMMA)),
+        ("director (with what is not for them)", _recommendations(Role.DIRECTEUR, None)),
+    ),
+    "item": (("toolkit item", _item),),
+    "answers": (("two hits", _answers),),
+    "no_answer": (("nothing found", lambda kit: {}),),
+}
+
+
+def sample_cards(templates: Templates, catalog: Catalog) -> list[dict[str, Any]]:
+    """Every template rendered with each of its samples, in every language, for the gallery.
+
+    A template without a sample, or one that fails to render, is listed with an `error`.
+    """
+    cards: list[dict[str, Any]] = []
+    for lang in LANGS:
+        kit = SampleKit(lang, templates, catalog, Views(templates, lang, SAMPLE_LINKS))
+        for name in sorted(templates.cards):
+            samples = SAMPLES.get(name, ())
+            if not samples:
+                cards.append({"template": name, "lang": lang, "sample": "", "error": "no sample"})
+            for label, sample in samples:
+                entry: dict[str, Any] = {"template": name, "lang": lang, "sample": label}
+                try:
+                    entry["card"] = templates.card(name, lang, **sample(kit))
+                except Exception as error:  # shown in the gallery, which then fails its test
+                    entry["error"] = f"{type(error).__name__}: {error}"
+                cards.append(entry)
+    return cards
