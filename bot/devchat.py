@@ -86,6 +86,17 @@ class DevConnector(LocalConnector):
         }
         self._threads = itertools.count(1)
         self._closing = False
+        # Who is in which conversation, as Teams' member calls (TeamsInfo) answer it.
+        self._members: dict[str, list[Persona]] = {}
+        for p in people:
+            for conversation in {p.conversation_id, p.team_id or p.conversation_id}:
+                self._members.setdefault(conversation, []).append(p)
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.router.add_get("/v3/conversations/{conversation}/members", self._list_members)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        return app
 
     async def changes(self, after: int, seconds: float = EVENTS_WAIT_SECONDS) -> list[Activity]:
         """What arrived after the first `after` activities, waiting a while for something new."""
@@ -110,6 +121,22 @@ class DevConnector(LocalConnector):
             activity["conversation"] = {**(activity.get("conversation") or {}), "id": conversation}
         await super()._record(request, activity)
 
+    def _in(self, request: web.Request) -> list[Persona]:
+        return self._members.get(channel_of(request.match_info["conversation"]), [])
+
+    async def _list_members(self, request: web.Request) -> web.Response:
+        return web.json_response([_account(p) for p in self._in(request)])
+
+    async def _member(self, request: web.Request) -> web.Response:
+        wanted = request.match_info["member"]
+        for p in self._in(request):
+            if wanted in (p.user_id, p.aad_object_id):
+                return web.json_response(_account(p))
+        return web.json_response(
+            {"error": {"code": "MemberNotFoundInConversation", "message": "not a member"}},
+            status=404,
+        )
+
     async def _create_conversation(self, request: web.Request) -> web.Response:
         # As Teams does: a 1:1 conversation with a user is the personal chat they already
         # have; a new post in a channel starts a thread in that channel.
@@ -131,6 +158,16 @@ class DevConnector(LocalConnector):
             await self._record(request, activity)
             answer["activityId"] = activity["id"]
         return web.json_response(answer)
+
+
+def channel_of(conversation: str) -> str:
+    """A channel thread's conversation id without its `;messageid=`: the channel's."""
+    return conversation.split(";messageid=")[0]
+
+
+def _account(p: Persona) -> dict[str, str]:
+    # No names: the bot needs none, and the page's are made up.
+    return {"id": p.user_id, "aadObjectId": p.aad_object_id}
 
 
 DEV_CHAT_KEY = web.AppKey("dev_chat", DevConnector)

@@ -166,3 +166,20 @@ def test_every_card_template_has_a_sample_that_renders_in_both_languages() -> No
     assert {(c["template"], c["lang"]) for c in cards} == {
         (name, lang) for name in templates.cards for lang in ("nl", "en")
     }
+
+
+async def test_the_bureau_member_is_a_member_of_the_bureau_team_and_a_manager_is_not(
+    tmp_path: Path,
+) -> None:
+    team = "19:bureau@thread.tacv2"
+    async for chat in serve(tmp_path, BUREAU_TEAM_ID=team, BUREAU_CHANNEL_ID="19:c@thread.tacv2"):
+        people = {p.key: p for p in personas(Settings(_env_file=None, BUREAU_TEAM_ID=team))}  # type: ignore[call-arg]
+        members = f"{chat.url}{CONNECTOR_PATH}/v3/conversations/{team}/members"
+        async with chat.http.get(members) as response:
+            assert [m["aadObjectId"] for m in await response.json()] == [
+                people["bureau"].aad_object_id
+            ]
+        async with chat.http.get(f"{members}/{people['bureau'].user_id}") as response:
+            assert response.status == 200
+        async with chat.http.get(f"{members}/{people['manager'].user_id}") as response:
+            assert response.status == 404
