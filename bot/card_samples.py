@@ -83,6 +83,10 @@ def _answers(kit: SampleKit) -> dict[str, Any]:
     return {"hits": hits}
 
 
+def _problem(problem: str) -> Sample:
+    return lambda kit: {"problem": problem}
+
+
 # Template name -> (sample name, values). Every template has at least one.
 SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "welcome": (("welcome", lambda kit: {}),),
@@ -95,6 +99,10 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "item": (("toolkit item", _item),),
     "answers": (("two hits", _answers),),
     "no_answer": (("nothing found", lambda kit: {}),),
+    "action_problem": tuple(
+        (problem, _problem(problem))
+        for problem in ("action_unknown", "action_refused", "action_stale")
+    ),
 }
 
 

@@ -172,7 +172,7 @@ async def test_the_bureau_member_is_a_member_of_the_bureau_team_and_a_manager_is
     tmp_path: Path,
 ) -> None:
     team = "19:bureau@thread.tacv2"
-    async for chat in serve(tmp_path, BUREAU_TEAM_ID=team, BUREAU_CHANNEL_ID="19:c@thread.tacv2"):
+    async for chat in serve(tmp_path, BUREAU_TEAM_ID=team):
         people = {p.key: p for p in personas(Settings(_env_file=None, BUREAU_TEAM_ID=team))}  # type: ignore[call-arg]
         members = f"{chat.url}{CONNECTOR_PATH}/v3/conversations/{team}/members"
         async with chat.http.get(members) as response:

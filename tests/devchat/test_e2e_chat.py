@@ -162,10 +162,10 @@ def _card(card: dict[str, Any]) -> Any:
     return CardFactory.adaptive_card(card)
 
 
-async def test_an_execute_button_sends_a_teams_invoke_with_its_verb_and_inputs(
+async def test_an_execute_button_sends_teams_invoke_and_the_answer_replaces_the_card(
     browser: Browser, e2e_chat: DevChat
 ) -> None:
-    """Action.Execute reaches /api/messages as Teams sends it; the answer's card replaces it."""
+    """Action.Execute reaches the action router as Teams sends it; its card replaces the old."""
     await open_chat(browser)
     await expect(last_card(browser)).to_contain_text(t("menu_title"))
     card = {
@@ -194,8 +194,11 @@ async def test_an_execute_button_sends_a_teams_invoke_with_its_verb_and_inputs(
     execute = last_card(browser)
     await execute.get_by_label("Notitie").fill("voor mij")
     await execute.get_by_role("button", name="Claim").click()
-    # The bot has no handler for this verb yet: the page says so under the card.
-    await expect(transcript(browser)).to_contain_text("Er ging iets mis")
+    # The router knows no such verb: its answer, a card saying so, replaces the pressed card.
+    await expect(execute).to_contain_text(t("action_unknown_title"))
+    messages = transcript(browser).locator(".message.bot")
+    await expect(messages.last).to_contain_text(t("action_unknown_title"))
+    await expect(messages.last).not_to_contain_text("Notitie")
     assert len(posted) == 1
     invoke = posted[0]
     assert invoke["type"] == "invoke"
