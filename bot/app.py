@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.actions import ActionRouter, BureauRoster, nobody_is_bureau
 from bot.adapter import WegwijzerAdapter, use_quick_account_copies
 from bot.auth import use_async_signing_keys
+from bot.claims import production_auth_configuration
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.devchat import add_dev_chat
 from bot.errors import make_on_turn_error
@@ -25,6 +26,7 @@ from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot, use_lazy_state_managers
 from bot.menu_actions import register_menu_actions
 from bot.remember import RememberConversation
+from bot.service_url import ServiceUrlPolicy
 from bot.settings import Settings
 from bot.typing import ShowTyping
 from content.loader import Catalog, load_catalog
@@ -57,6 +59,7 @@ class Wegwijzer:
     bot: WegwijzerBot
     actions: ActionRouter
     replies: Replies
+    service_urls: ServiceUrlPolicy
 
 
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
@@ -102,8 +105,14 @@ def build(
     use_lazy_state_managers()
     use_quick_account_copies()
     connector_http = ConnectorHttp()
+    auth_configuration = production_auth_configuration() if settings.is_production else None
     adapter = WegwijzerAdapter(
-        CachingAuthentication(ConfigurationBotFrameworkAuthentication(settings), connector_http)
+        CachingAuthentication(
+            ConfigurationBotFrameworkAuthentication(
+                settings, auth_configuration=auth_configuration
+            ),
+            connector_http,
+        )
     )
     adapter.on_turn_error = make_on_turn_error(replies)
     adapter.use(
@@ -122,6 +131,9 @@ def build(
         bot=bot,
         actions=actions,
         replies=replies,
+        service_urls=ServiceUrlPolicy(
+            settings.ALLOWED_SERVICE_URL_HOSTS, allow_any_loopback=not settings.is_production
+        ),
     )
 
 
@@ -136,6 +148,11 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return web.Response(status=400, text="expected a Bot Framework activity")
+    refused = wegwijzer.service_urls.refusal(body.get("serviceUrl"))
+    if refused is not None:
+        # The bot would send its reply (and its token) there: never to a host not on the list.
+        log.warning("refused activity: %s", refused)
+        return web.Response(status=400, text="serviceUrl not accepted")
     return await wegwijzer.adapter.process_body(
         body, request.headers.get("Authorization", ""), wegwijzer.bot
     )

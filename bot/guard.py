@@ -19,16 +19,17 @@ def conversation_tenant(activity: Activity) -> str | None:
     """The conversation's tenant id.
 
     Teams sends `conversation.tenantId`, while botbuilder's schema maps `tenantID`; the
-    deserializer keeps Teams' spelling in `additional_properties`, so look in both.
+    deserializer keeps Teams' spelling in `additional_properties`. Teams' own field comes first:
+    a `tenantID` beside it is not what Teams said.
     """
     conversation = activity.conversation
     if conversation is None:
         return None
-    if conversation.tenant_id:
-        return str(conversation.tenant_id)
     extra = getattr(conversation, "additional_properties", None) or {}
     tenant = extra.get("tenantId")
-    return tenant if isinstance(tenant, str) else None
+    if isinstance(tenant, str) and tenant:
+        return tenant
+    return str(conversation.tenant_id) if conversation.tenant_id else None
 
 
 def _channel_data_tenant(activity: Activity) -> str | None:

@@ -9,6 +9,8 @@ from typing import Annotated, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.service_url import TEAMS_SERVICE_URL_HOSTS, is_loopback
+
 log = logging.getLogger(__name__)
 
 
@@ -51,13 +53,41 @@ class Settings(BaseSettings):
     TRAINING_INCLUSIEF_LEIDERSCHAP_URL: str = ""
     TOOLKIT_ID_URL: str = ""
     VERTROUWENSPERSOON_URL: str = ""
+    # Development only: serve without authentication (APP_ID empty) on a host other than loopback.
+    ALLOW_UNAUTHENTICATED_ON_NETWORK: bool = False
+    # The hosts replies may go to (an activity's serviceUrl); "*.x" matches x's subdomains.
+    ALLOWED_SERVICE_URL_HOSTS: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(TEAMS_SERVICE_URL_HOSTS)
+    )
 
-    @field_validator("ALLOWED_TENANT_IDS", mode="before")
+    @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
     @classmethod
-    def _split_tenants(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _refuse_unauthenticated_network(self) -> Self:
+        if self.ALLOW_UNAUTHENTICATED_ON_NETWORK and self.ENVIRONMENT is Environment.PRODUCTION:
+            raise SettingsError("production refuses ALLOW_UNAUTHENTICATED_ON_NETWORK=true")
+        if self.APP_ID or is_loopback(self.HOST) or self.ALLOW_UNAUTHENTICATED_ON_NETWORK:
+            return self
+        raise SettingsError(
+            f"refusing to serve without authentication on HOST={self.HOST}: set APP_ID, "
+            "or HOST=127.0.0.1, or ALLOW_UNAUTHENTICATED_ON_NETWORK=true (development only)"
+        )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_service_urls(self) -> Self:
+        if "*" in self.ALLOWED_SERVICE_URL_HOSTS or "*." in self.ALLOWED_SERVICE_URL_HOSTS:
+            raise SettingsError("ALLOWED_SERVICE_URL_HOSTS may not allow every host ('*')")
+        if self.ENVIRONMENT is Environment.PRODUCTION and not self.ALLOWED_SERVICE_URL_HOSTS:
+            raise SettingsError(
+                "production needs ALLOWED_SERVICE_URL_HOSTS (the Bot Connector's hosts), "
+                "e.g. " + ",".join(TEAMS_SERVICE_URL_HOSTS)
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
@@ -109,6 +139,11 @@ class Settings(BaseSettings):
             log.warning("ALLOWED_TENANT_IDS is not set: accepting any tenant (development only)")
         if not self.APP_ID:
             log.warning("APP_ID is not set: requests are not authenticated (development only)")
+        if not self.APP_ID and not is_loopback(self.HOST):
+            log.warning(
+                "serving without authentication on %s: ALLOW_UNAUTHENTICATED_ON_NETWORK is set",
+                self.HOST,
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

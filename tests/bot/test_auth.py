@@ -20,7 +20,11 @@ from typing import Any
 
 import jwt
 import pytest
-from botframework.connector.auth import ChannelValidation, MicrosoftAppCredentials
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    ChannelValidation,
+    MicrosoftAppCredentials,
+)
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -34,6 +38,9 @@ PRODUCTION = {
     "APP_PASSWORD": "not-a-real-secret",
     "APP_TYPE": "SingleTenant",
     "APP_TENANTID": "city-tenant",
+    # The local connector the replies go to, on loopback over http (production accepts that
+    # only for a loopback host listed here).
+    "ALLOWED_SERVICE_URL_HOSTS": ["127.0.0.1"],
 }
 OUTGOING_TOKEN = "token-from-azure-ad"
 ISSUER = "https://api.botframework.com"
@@ -228,3 +235,40 @@ async def test_a_request_without_token_is_refused_without_any_network(
     async for running in start_bot(tmp_path, LocalConnector(), **PRODUCTION):
         assert await post(running, running.user().says("menu"), None) == 401
         assert running.connector.received == []
+
+
+EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
+
+
+async def test_production_refuses_an_emulator_token_which_skips_the_service_url_check(
+    production_bot: RunningBot, keys: SigningKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The library checks the serviceurl claim of channel tokens only; an Emulator token (Azure
+    # AD's, for the bot's app id) would let its holder name any serviceUrl.
+    monkeypatch.setattr(
+        AuthenticationConstants,
+        "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+        f"{keys.url}/metadata?{uuid.uuid4()}",
+    )
+    token = keys.token("", iss=EMULATOR_ISSUER, ver="1.0", appid=APP_ID)
+    status = await post(production_bot, production_bot.user().says("menu"), f"Bearer {token}")
+    assert status == 401
+    assert production_bot.connector.received == []
+
+
+async def test_production_sends_nothing_to_a_service_url_off_the_list(
+    production_bot: RunningBot, keys: SigningKeys
+) -> None:
+    attacker = LocalConnector()
+    await attacker.start()
+    try:
+        # The same machine under another name: not on ALLOWED_SERVICE_URL_HOSTS.
+        elsewhere = attacker.url.replace("127.0.0.1", "localhost")
+        user = production_bot.user()
+        user.service_url = elsewhere
+        token = keys.token(elsewhere)
+        status = await post(production_bot, user.says("menu"), f"Bearer {token}")
+        assert status == 400
+        assert attacker.requests == []
+    finally:
+        await attacker.stop()

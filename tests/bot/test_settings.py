@@ -16,7 +16,15 @@ PRODUCTION = {
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in [*PRODUCTION, "PORT", "DATABASE_URL", "TOOLKIT_DIR"]:
+    for name in [
+        *PRODUCTION,
+        "PORT",
+        "DATABASE_URL",
+        "TOOLKIT_DIR",
+        "HOST",
+        "ALLOW_UNAUTHENTICATED_ON_NETWORK",
+        "ALLOWED_SERVICE_URL_HOSTS",
+    ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's leaks in
 
@@ -90,3 +98,80 @@ def test_serve_refuses_bad_content_with_the_problems_not_a_traceback(
     err = capsys.readouterr().err
     assert "content refused" in err and "kapot.md" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "bot.example"])
+def test_serving_without_authentication_beyond_loopback_is_refused(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOST", host)
+    with pytest.raises(SettingsError, match="ALLOW_UNAUTHENTICATED_ON_NETWORK"):
+        load_settings()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_serving_without_authentication_on_loopback_is_allowed(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOST", host)
+    assert not load_settings().auth_enabled
+
+
+def test_a_plainly_named_development_setting_allows_it_on_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("ALLOW_UNAUTHENTICATED_ON_NETWORK", "true")
+    assert load_settings().HOST == "0.0.0.0"
+
+
+def test_production_refuses_the_unauthenticated_development_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {**PRODUCTION, "ALLOW_UNAUTHENTICATED_ON_NETWORK": "true"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match="ALLOW_UNAUTHENTICATED_ON_NETWORK"):
+        load_settings()
+
+
+def test_service_url_hosts_default_to_teams_and_are_read_comma_separated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "smba.trafficmanager.net" in load_settings().ALLOWED_SERVICE_URL_HOSTS
+    monkeypatch.setenv("ALLOWED_SERVICE_URL_HOSTS", "a.example, *.b.example")
+    assert load_settings().ALLOWED_SERVICE_URL_HOSTS == ["a.example", "*.b.example"]
+
+
+@pytest.mark.parametrize(("hosts", "reason"), [("", "ALLOWED_SERVICE_URL_HOSTS"), ("*", "'\\*'")])
+def test_production_refuses_service_url_hosts_that_allow_anything(
+    hosts: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {**PRODUCTION, "ALLOWED_SERVICE_URL_HOSTS": hosts}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=reason):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("environment", "setting"),
+    [
+        ({"HOST": "0.0.0.0"}, "ALLOW_UNAUTHENTICATED_ON_NETWORK"),
+        ({**PRODUCTION, "ALLOW_UNAUTHENTICATED_ON_NETWORK": "true"}, "ALLOW_UNAUTHENTICATED"),
+        ({**PRODUCTION, "ALLOWED_SERVICE_URL_HOSTS": ""}, "ALLOWED_SERVICE_URL_HOSTS"),
+    ],
+    ids=["unauthenticated-on-network", "production-unauthenticated", "production-no-hosts"],
+)
+def test_serve_refuses_an_unsafe_setting_in_one_clear_line(
+    environment: dict[str, str],
+    setting: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "configuration refused" in err and setting in err
