@@ -40,7 +40,7 @@ from dialogs.replies import Replies
 from storage.bot_state import FastConversationState, SqlStorage
 from storage.db import create_engine, create_session_factory, ping
 from storage.state_drivers import close_driver
-from storage.uow import TurnUnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def build(
     bureau_roster: BureauRoster = nobody_is_bureau,
 ) -> Wegwijzer:
     """Build one instance of the bot from settings; nothing global, nothing started."""
-    engine = create_engine(settings.DATABASE_URL)
+    engine = create_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
     session_factory = create_session_factory(engine)
     replies = Replies(templates or load_templates())
     conversation_state = FastConversationState(SqlStorage(session_factory))
@@ -121,7 +121,7 @@ def build(
             allow_emulator=not settings.is_production,
         )
     )
-    adapter.use(RememberConversation(partial(TurnUnitOfWork, engine)))
+    adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     return Wegwijzer(
         settings=settings,

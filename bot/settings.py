@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=3978, ge=1, le=65535)
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/wegwijzer.db"
+    # Connections this instance keeps to the database, for everything (bot state included).
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=3, le=100)
     ALLOWED_TENANT_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
     # The Teams team (its id, as in channelData.team.id) of Bureau I&D: only its members, in it,

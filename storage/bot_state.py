@@ -100,8 +100,8 @@ class FastConversationState(ConversationState):  # type: ignore[misc,unused-igno
 class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is untyped
     """`botbuilder.core.Storage` on the application's SQL database, with eTag concurrency.
 
-    The statements run on the database driver directly (see state_drivers): this is the one
-    read and the one write of every turn.
+    The statements run on the driver's own connections from the engine's pool (see
+    state_drivers): this is the one read and the one write of every turn.
     """
 
     def __init__(

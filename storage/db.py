@@ -27,17 +27,23 @@ SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 # How long a SQLite writer waits for another writer before giving up with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# Connections one instance keeps to the database (the DATABASE_POOL_SIZE setting); the bot
+# state keeps two of them (storage/state_drivers.py), the units of work share the rest.
+DEFAULT_POOL_SIZE = 10
 # A readiness probe must answer before the load balancer's own timeout does.
 PING_TIMEOUT_SECONDS = 2.0
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create the engine for a `sqlite+aiosqlite:///path` or `postgresql+asyncpg://` URL."""
+def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+    """Create the engine for a `sqlite+aiosqlite:///path` or `postgresql+asyncpg://` URL.
+
+    Its pool is the instance's only one: at most `pool_size` connections, for everything.
+    """
     parsed = make_url(url)
     if parsed.drivername == SQLITE_DRIVER:
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, pool_size)
     if parsed.drivername == POSTGRES_DRIVER:
-        return _postgres_engine(parsed)
+        return _postgres_engine(parsed, pool_size)
     # Name only the scheme: the URL may hold a password.
     raise ValueError(
         f"unsupported database URL scheme {parsed.drivername!r}: "
@@ -90,13 +96,13 @@ def dialect_insert(dialect: Dialect, table: Table) -> postgresql.Insert | sqlite
     raise ValueError(f"no upsert for dialect {dialect.name!r}")
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def _sqlite_engine(url: URL, pool_size: int) -> AsyncEngine:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         # Every pooled connection would get its own empty in-memory database.
         raise ValueError(f"SQLite needs a file path: {SQLITE_DRIVER}:///path/to/wegwijzer.db")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
     event.listen(
         engine.sync_engine, "connect", lambda connection, _: configure_sqlite_connection(connection)
     )
@@ -128,11 +134,11 @@ def _begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def _postgres_engine(url: URL) -> AsyncEngine:
+def _postgres_engine(url: URL, pool_size: int) -> AsyncEngine:
     return create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=pool_size,
+        max_overflow=0,
         pool_timeout=30,
         # Connections die when the server restarts or fails over; check before use, renew hourly.
         pool_pre_ping=True,

@@ -56,11 +56,6 @@ def _upsert_statement(dialect: Dialect) -> TextClause:
     return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in _WRITTEN))
 
 
-def conversation_upsert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """The upsert as plain SQL with `:name` parameters, and the names of its parameters."""
-    return _upsert_statement(dialect).text, _WRITTEN_NAMES
-
-
 def conversation_row(record: ConversationRecord) -> dict[str, Any]:
     """The values an upsert of `record` writes, stamped now."""
     now = utcnow()

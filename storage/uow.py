@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import writer_turn
 from storage.outbox import SqlOutboxRepository, SqlReminderPreferences
-from storage.repositories import SqlConversationRepository, conversation_row
-from storage.state_drivers import driver_for
+from storage.repositories import SqlConversationRepository
 
 if TYPE_CHECKING:
     from services.conversations import (
-        ConversationRecord,
         ConversationUnitOfWork,
         ConversationWritesUnitOfWork,
     )
@@ -89,57 +87,12 @@ class UnitOfWork:
         return self._session
 
 
-class TurnUnitOfWork:
-    """The unit of work a turn stores its conversation reference in, on the state's driver.
-
-    A new user's first turn stores where the bot can reach them. Through a SQLAlchemy session
-    (connection checkout, transaction, commit, each with its hand-offs) that cost the event loop
-    about half a millisecond, as much as the rest of the turn. Here the upsert goes to the
-    driver that writes the bot state: on SQLite it joins the state's next group commit, on
-    PostgreSQL it shares a statement with the upserts of other turns. The rows are written at
-    commit, all or none; what is not committed when the block ends is dropped.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._staged: list[dict[str, Any]] | None = None
-
-    @property
-    def conversations(self) -> TurnUnitOfWork:
-        """Upserts staged in this unit of work (`upsert(record)`), written at commit."""
-        self._active()
-        return self
-
-    async def upsert(self, record: ConversationRecord) -> None:
-        self._active().append(conversation_row(record))
-
-    async def __aenter__(self) -> Self:
-        if self._staged is not None:
-            raise RuntimeError("this unit of work is already in use; create one per task")
-        self._staged = []
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self._staged = None
-
-    async def commit(self) -> None:
-        staged = self._active()
-        if staged:
-            await driver_for(self._engine).upsert_conversations(list(staged))
-            staged.clear()
-
-    def _active(self) -> list[dict[str, Any]]:
-        if self._staged is None:
-            raise RuntimeError("enter the unit of work (async with) before using it")
-        return self._staged
-
-
 if TYPE_CHECKING:
     # mypy proves here that the SQL unit of work is what the services expect.
     def _satisfies_service_protocol(uow: UnitOfWork) -> ConversationUnitOfWork:
         return uow
 
-    def _stores_conversations(uow: TurnUnitOfWork) -> ConversationWritesUnitOfWork:
+    def _stores_conversations(uow: UnitOfWork) -> ConversationWritesUnitOfWork:
         return uow
 
     def _queues_messages(uow: UnitOfWork) -> OutboxUnitOfWork:

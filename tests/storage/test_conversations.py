@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.conversations import (
     ConversationRecord,
@@ -22,7 +22,7 @@ from services.conversations import (
 )
 from storage.models import ConversationReferenceRecord
 from storage.repositories import _upsert_statement
-from storage.uow import TurnUnitOfWork, UnitOfWork
+from storage.uow import UnitOfWork
 
 AAD_OBJECT_ID = "00000000-0000-0000-0000-0000000000aa"
 
@@ -52,20 +52,9 @@ async def remember(
 Remember = Callable[[ConversationRecord], Awaitable[None]]
 
 
-@pytest.fixture(params=["session", "turn"])
-def remember_through(
-    request: pytest.FixtureRequest,
-    db_engine: AsyncEngine,
-    db_session_factory: async_sessionmaker[AsyncSession],
-) -> Remember:
-    """Remembers a record through each unit of work that can: a session's, and a turn's."""
-
-    async def through_the_turn(record: ConversationRecord) -> None:
-        async with TurnUnitOfWork(db_engine) as uow:
-            await remember_conversation(uow=uow, reference=record)
-
-    if request.param == "turn":
-        return through_the_turn
+@pytest.fixture
+def remember_through(db_session_factory: async_sessionmaker[AsyncSession]) -> Remember:
+    """Remembers a record through the unit of work, the one way a domain write is made."""
     return partial(remember, db_session_factory)
 
 
@@ -214,30 +203,12 @@ def test_the_upsert_is_compiled_once_not_for_every_new_user(dialect: Dialect) ->
     assert _upsert_statement(dialect)._generate_cache_key() is not None
 
 
-async def test_a_turns_unit_of_work_writes_nothing_it_did_not_commit(
-    db_engine: AsyncEngine, db_session_factory: async_sessionmaker[AsyncSession]
+async def test_a_batch_of_new_users_at_once_each_get_their_own_row(
+    db_session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    uow = TurnUnitOfWork(db_engine)
-    with pytest.raises(RuntimeError, match="enter the unit of work"):
-        _ = uow.conversations
-    async with uow:
-        await uow.conversations.upsert(personal_chat())
-        with pytest.raises(RuntimeError, match="already in use"):
-            await uow.__aenter__()
-    async with uow:  # once left, it can be entered again, with nothing staged
-        await uow.commit()
-
-    assert await find(db_session_factory, "personal", AAD_OBJECT_ID) is None
-
-
-async def test_a_turns_unit_of_work_stores_a_batch_of_new_users_each_in_their_own_row(
-    db_engine: AsyncEngine, db_session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    async def first_turn(number: int) -> None:
-        async with TurnUnitOfWork(db_engine) as uow:
-            await remember_conversation(uow=uow, reference=personal_chat(owner=f"user-{number}"))
-
-    await asyncio.gather(*(first_turn(number) for number in range(20)))
+    await asyncio.gather(
+        *(remember(db_session_factory, personal_chat(owner=f"user-{n}")) for n in range(20))
+    )
 
     rows = await stored_rows(db_session_factory)
     assert sorted(row.owner for row in rows) == sorted(f"user-{number}" for number in range(20))

@@ -1,102 +1,26 @@
-"""The SQLite state driver commits queued writes together, and reads never wait for a commit.
+"""The state driver: on the engine's own pool, reads and writes made at the same time shared.
 
-To make writes queue, a second connection holds SQLite's write lock: the driver's first commit
-then waits for it (busy_timeout), and whatever is written meanwhile has to wait its turn. Reads
-run on the loop, and when the loop's connection finds the database locked they go to a thread.
-The PostgreSQL driver's pool hands connections back without asyncpg's reset round trip, and
-reads or writes made at the same time share one statement, each write still checked on its own.
+Each test runs on SQLite and on PostgreSQL (`db_engine`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import db, state_drivers
-from storage.state_drivers import (
-    EtagMismatch,
-    PostgresDriver,
-    SqliteDriver,
-    Write,
-    close_driver,
-    driver_for,
-)
+from storage import db
+from storage.state_drivers import EtagMismatch, StateDriver, Write, close_driver, driver_for
+from storage.uow import UnitOfWork
 
 WAIT_S = 5.0
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the state driver's connections run, in order (from any thread)."""
-    seen: list[str] = []
-    configure = state_drivers.configure_sqlite_connection
-
-    def configure_and_trace(connection: Any) -> None:
-        configure(connection)
-        connection.set_trace_callback(seen.append)
-
-    monkeypatch.setattr(state_drivers, "configure_sqlite_connection", configure_and_trace)
-    return seen
-
-
-@pytest.fixture
-def statement_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Every statement the state driver's connections run, with the thread that ran it."""
-    seen: list[tuple[str, int]] = []
-    configure = state_drivers.configure_sqlite_connection
-
-    def configure_and_trace(connection: Any) -> None:
-        configure(connection)
-        connection.set_trace_callback(lambda sql: seen.append((sql, threading.get_ident())))
-
-    monkeypatch.setattr(state_drivers, "configure_sqlite_connection", configure_and_trace)
-    return seen
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = db.create_engine(sqlite_url)
-    yield engine
-    await close_driver(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-def driver(engine: AsyncEngine) -> SqliteDriver:
-    driver = driver_for(engine)
-    assert isinstance(driver, SqliteDriver)
-    return driver
-
-
-@contextmanager
-def holding_write_lock(engine: AsyncEngine) -> Iterator[sqlite3.Connection]:
-    """Another connection to the same file, holding the write lock until rolled back."""
-    other = sqlite3.connect(str(engine.url.database), isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        yield other
-        if other.in_transaction:
-            other.execute("ROLLBACK")
-    finally:
-        other.close()
-
-
-@pytest.fixture
-def write_lock(engine: AsyncEngine) -> Iterator[sqlite3.Connection]:
-    """The write lock, held from the start of the test until it rolls back."""
-    with holding_write_lock(engine) as other:
-        yield other
 
 
 def write(key: str, data: str = "{}", *, expected_etag: str | None = None) -> Write:
@@ -110,306 +34,179 @@ async def until(condition: Any) -> None:
         await asyncio.sleep(0.01)
 
 
-async def first_commit_waiting(driver: SqliteDriver, statements: list[str]) -> asyncio.Task[None]:
-    """A write whose commit waits for the held write lock."""
-    waiting = asyncio.create_task(driver.write([write("first")]))
-    await until(lambda: "BEGIN IMMEDIATE" in statements)
-    return waiting
+@pytest.fixture
+def driver(db_engine: AsyncEngine) -> StateDriver:
+    return driver_for(db_engine)
 
 
-async def test_writes_that_queue_during_a_commit_share_the_next_one(
-    driver: SqliteDriver, statements: list[str], write_lock: sqlite3.Connection
+@pytest.fixture
+def calls(driver: StateDriver, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Each statement the driver runs: its kind and how many rows or keys it carries."""
+    seen: list[tuple[str, int]] = []
+    dialect = driver._dialect
+    for name in ("fetch", "upsert", "update"):
+        method = getattr(dialect, name)
+
+        def traced(db: Any, rows: list[Any], _method: Any = method, _name: str = name) -> Any:
+            seen.append((_name, len(rows)))
+            return _method(db, rows)
+
+        monkeypatch.setattr(dialect, name, traced)
+    return seen
+
+
+async def test_the_state_uses_the_engines_pool_and_keeps_two_connections(
+    db_engine: AsyncEngine, driver: StateDriver
 ) -> None:
-    waiting = await first_commit_waiting(driver, statements)
-    queued = [asyncio.create_task(driver.write([write(f"queued-{n}")])) for n in range(9)]
-    await asyncio.sleep(0.05)
-
-    write_lock.execute("ROLLBACK")
-    await asyncio.gather(waiting, *queued)
-
-    assert statements.count("BEGIN IMMEDIATE") == 2
-    assert statements.count("COMMIT") == 2
-    keys = ["first", *(f"queued-{n}" for n in range(9))]
-    assert sorted(row[0] for row in await driver.read(keys)) == sorted(keys)
+    await driver.write([write("a")])
+    assert [row[:2] for row in await driver.read(["a"])] == [("a", "{}")]
+    assert db_engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+    await close_driver(db_engine)
+    assert db_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-async def test_a_stale_etag_fails_only_its_own_write_in_a_shared_commit(
-    driver: SqliteDriver, statements: list[str], engine: AsyncEngine
+async def test_one_instance_never_opens_more_connections_than_its_pool_size(
+    postgres_url: str,
 ) -> None:
-    await driver.write([write("existing", '{"v": 1}')])
-    statements.clear()
-    with holding_write_lock(engine) as other:
-        waiting = await first_commit_waiting(driver, statements)
-        before = asyncio.create_task(driver.write([write("before")]))
-        stale = asyncio.create_task(
-            driver.write(
-                [write("also-in-stale"), write("existing", '{"v": 2}', expected_etag="old")]
-            )
-        )
-        after = asyncio.create_task(driver.write([write("after")]))
-        await asyncio.sleep(0.05)
-        other.execute("ROLLBACK")
-        outcomes = await asyncio.gather(waiting, before, stale, after, return_exceptions=True)
-
-    assert outcomes[0] is None and outcomes[1] is None and outcomes[3] is None
-    assert isinstance(outcomes[2], EtagMismatch)
-    assert statements.count("COMMIT") == 2  # the first write's, then one for the other three
-    rows = {row[0]: row[1] for row in await driver.read(["before", "also-in-stale", "after"])}
-    assert set(rows) == {"before", "after"}
-    assert [row[1] for row in await driver.read(["existing"])] == ['{"v": 1}']
-
-
-async def test_a_failed_commit_fails_every_write_in_it_and_the_next_one_works(
-    driver: SqliteDriver,
-    statements: list[str],
-    write_lock: sqlite3.Connection,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 0)  # "database is locked" at once
-
-    outcomes = await asyncio.gather(
-        *(driver.write([write(f"lost-{n}")]) for n in range(3)), return_exceptions=True
-    )
-    write_lock.execute("ROLLBACK")
-    await driver.write([write("later")])
-
-    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes)
-    assert [row[0] for row in await driver.read(["lost-0", "lost-1", "lost-2", "later"])] == [
-        "later"
-    ]
-
-
-async def test_a_read_does_not_wait_for_a_write_that_waits_for_its_commit(
-    driver: SqliteDriver, statements: list[str], write_lock: sqlite3.Connection
-) -> None:
-    waiting = await first_commit_waiting(driver, statements)
-
-    rows = await asyncio.wait_for(driver.read(["first"]), timeout=1.0)
-
-    assert rows == []
-    assert not waiting.done()
-    write_lock.execute("ROLLBACK")
-    await waiting
-    assert [row[0] for row in await driver.read(["first"])] == ["first"]
-
-
-async def test_closing_lets_queued_writes_reach_the_database_first(
-    sqlite_url: str, statements: list[str]
-) -> None:
-    engine = db.create_engine(sqlite_url)
+    engine = db.create_engine(postgres_url, pool_size=4)
+    sessions = db.create_session_factory(engine)
     driver = driver_for(engine)
-    writes = [asyncio.create_task(driver.write([write(f"late-{n}")])) for n in range(5)]
-    await asyncio.sleep(0)
 
-    await close_driver(engine)
-    await asyncio.gather(*writes)
-    await engine.dispose()
+    async def unit_of_work() -> None:
+        async with UnitOfWork(sessions) as uow, uow._active_session().begin_nested():
+            await asyncio.sleep(0.01)
 
-    with sqlite3.connect(str(engine.url.database)) as check:
-        stored = check.execute("SELECT count(*) FROM bot_state WHERE key LIKE 'late-%'").fetchone()
-    assert stored == (5,)
-
-
-async def test_a_read_runs_on_the_loop_without_a_hand_off(
-    driver: SqliteDriver, statement_threads: list[tuple[str, int]]
-) -> None:
-    await driver.write([write("here", '{"v": 1}')])
-    await driver.read(["here"])  # the first read opens the loop's connection in a thread
-    statement_threads.clear()
-
-    rows = await driver.read(["here"])
-
-    assert [row[:2] for row in rows] == [("here", '{"v": 1}')]
-    reads = [thread for sql, thread in statement_threads if sql.startswith("SELECT")]
-    assert reads == [threading.get_ident()]
-
-
-async def test_a_read_the_loop_finds_locked_is_done_in_its_thread(
-    driver: SqliteDriver,
-    statement_threads: list[tuple[str, int]],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A WAL reader meets a lock only in rare moments (another process holding the database
-    # exclusively, SQLite rebuilding its WAL index), which a test in one process cannot bring
-    # about while the driver's own connections are open: the loop's read is told it met one.
-    await driver.write([write("kept", '{"v": 1}')])
-    await driver.read(["kept"])
-    statement_threads.clear()
-    fetch = state_drivers._fetch
-    loop_thread = threading.get_ident()
-
-    def locked_on_the_loop(db: sqlite3.Connection, sql: str, params: list[str]) -> Any:
-        if threading.get_ident() == loop_thread:
-            locked = sqlite3.OperationalError("database is locked")
-            locked.sqlite_errorcode = sqlite3.SQLITE_BUSY
-            raise locked
-        return fetch(db, sql, params)
-
-    monkeypatch.setattr(state_drivers, "_fetch", locked_on_the_loop)
-
-    rows = await driver.read(["kept"])
-
-    assert [row[:2] for row in rows] == [("kept", '{"v": 1}')]
-    reads = [thread for sql, thread in statement_threads if sql.startswith("SELECT")]
-    assert len(reads) == 1 and reads[0] != loop_thread
-
-
-async def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_trip(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    # RESET ALL` every time a connection goes back: a round trip for each read and each write.
-    sent: list[str] = []
-    reset_query = asyncpg.Connection.get_reset_query
-
-    def recorded(connection: asyncpg.Connection) -> str:
-        query: str = reset_query(connection)
-        sent.append(query)
-        return query
-
-    monkeypatch.setattr(asyncpg.Connection, "get_reset_query", recorded)
-    engine = db.create_engine(postgres_url)
-    driver = driver_for(engine)
     try:
-        await driver.write([write("pg-one")])
-        await driver.write([write("pg-two"), write("pg-three")])
-        rows = await driver.read(["pg-one", "pg-two", "pg-three"])
+        await asyncio.gather(
+            *(driver.write([write(f"k{n}")]) for n in range(50)),
+            *(driver.read([f"k{n}"]) for n in range(50)),
+            *(unit_of_work() for _ in range(10)),
+        )
+        async with engine.connect() as connection:
+            opened = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = 'wegwijzer'"
+                )
+            )
+        assert opened is not None and opened <= 4
     finally:
         await close_driver(engine)
         await engine.dispose()
 
-    assert sorted(row[0] for row in rows) == ["pg-one", "pg-three", "pg-two"]
-    assert sent == []
 
-
-@pytest.fixture
-async def pg_driver(postgres_url: str) -> AsyncIterator[PostgresDriver]:
-    engine = db.create_engine(postgres_url)
-    driver = driver_for(engine)
-    assert isinstance(driver, PostgresDriver)
-    yield driver
-    await close_driver(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-def pg_statements(pg_driver: PostgresDriver, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The first words of every statement the PostgreSQL driver sends through its pool."""
-    sent: list[str] = []
-    for name in ("execute", "fetch"):
-        original = getattr(asyncpg.Connection, name)
-
-        async def recorded(
-            self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any
-        ) -> Any:
-            sent.append(" ".join(query.split()[:2]))
-            return await _original(self, query, *args, **kwargs)
-
-        monkeypatch.setattr(asyncpg.Connection, name, recorded)
-    return sent
-
-
-async def test_postgres_reads_at_the_same_time_share_a_statement(
-    pg_driver: PostgresDriver, pg_statements: list[str]
+async def test_reads_at_the_same_time_share_a_statement(
+    driver: StateDriver, calls: list[tuple[str, int]]
 ) -> None:
-    await pg_driver.write([write(f"r{n}", f'{{"n": {n}}}') for n in range(6)])
-    pg_statements.clear()
+    await driver.write([write("a"), write("b")])
+    calls.clear()
 
-    reads = await asyncio.gather(*(pg_driver.read([f"r{n}", "missing"]) for n in range(6)))
+    found = await asyncio.gather(driver.read(["a"]), driver.read(["b", "a"]), driver.read(["x"]))
 
-    assert [[row[:2] for row in rows] for rows in reads] == [
-        [(f"r{n}", f'{{"n": {n}}}')] for n in range(6)
-    ]
-    assert pg_statements == ["SELECT key,"]
+    assert [[row[0] for row in rows] for rows in found] == [["a"], ["b", "a"], []]
+    assert calls == [("fetch", 3)]  # one statement for the three keys
 
 
-async def test_postgres_writes_at_the_same_time_share_a_statement_and_keep_their_own_outcome(
-    pg_driver: PostgresDriver, pg_statements: list[str]
+async def test_writes_at_the_same_time_share_a_statement_and_keep_their_own_outcome(
+    driver: StateDriver, calls: list[tuple[str, int]]
 ) -> None:
-    await pg_driver.write([write("a", "1"), write("b", "1")])
-    pg_statements.clear()
+    await driver.write([write("a", "1"), write("b", "1")])
+    await driver.write([write("first")])
+    calls.clear()
 
     outcomes = await asyncio.gather(
-        pg_driver.write([write("a", "2", expected_etag="etag-a-1")]),
-        pg_driver.write([write("b", "2", expected_etag="stale")]),
-        pg_driver.write([write("c", "1")]),
-        pg_driver.write([write("gone", "1", expected_etag="etag-gone-0")]),
+        driver.write([write("first", "2")]),
+        driver.write([write("a", "2", expected_etag="etag-a-1")]),
+        driver.write([write("b", "2", expected_etag="stale")]),
+        driver.write([write("c", "1")]),
+        driver.write([write("gone", "1", expected_etag="etag-gone-0")]),
         return_exceptions=True,
     )
 
-    assert outcomes[0] is None and outcomes[2] is None
-    assert isinstance(outcomes[1], EtagMismatch) and outcomes[1].key == "b"
-    assert isinstance(outcomes[3], EtagMismatch) and outcomes[3].key == "gone"
-    rows = {row[0]: row[1] for row in await pg_driver.read(["a", "b", "c", "gone"])}
+    assert outcomes[0] is None and outcomes[1] is None and outcomes[3] is None
+    assert isinstance(outcomes[2], EtagMismatch) and outcomes[2].key == "b"
+    assert isinstance(outcomes[4], EtagMismatch) and outcomes[4].key == "gone"
+    rows = {row[0]: row[1] for row in await driver.read(["a", "b", "c", "gone"])}
     assert rows == {"a": "2", "b": "1", "c": "1"}
-    assert sorted(pg_statements) == ["INSERT INTO", "SELECT key,", "UPDATE bot_state"]
+    # Five writes, one upsert and one update.
+    assert sorted(calls) == [("fetch", 4), ("update", 3), ("upsert", 2)]
 
 
-async def test_postgres_two_writes_of_one_key_at_the_same_time_cannot_both_win(
-    pg_driver: PostgresDriver,
+async def test_two_writes_of_one_key_at_the_same_time_cannot_both_win(
+    driver: StateDriver,
 ) -> None:
-    await pg_driver.write([write("same", "1")])
+    await driver.write([write("same", "1")])
 
     outcomes = await asyncio.gather(
-        *(
-            pg_driver.write([write("same", f"2-{n}", expected_etag="etag-same-1")])
-            for n in range(3)
-        ),
+        *(driver.write([write("same", f"2-{n}", expected_etag="etag-same-1")]) for n in range(3)),
         return_exceptions=True,
     )
 
     assert sum(outcome is None for outcome in outcomes) == 1
     assert sum(isinstance(outcome, EtagMismatch) for outcome in outcomes) == 2
-    [(_, data, etag)] = await pg_driver.read(["same"])
+    [(_, data, etag)] = await driver.read(["same"])
     assert etag == f"etag-same-{data}"
 
 
-async def test_postgres_a_failed_statement_fails_only_the_writes_in_it(
-    pg_driver: PostgresDriver, monkeypatch: pytest.MonkeyPatch
+async def test_a_failed_batch_fails_its_writes_and_the_next_one_works(
+    driver: StateDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await pg_driver.write([write("kept", "1")])
+    await driver.write([write("kept", "1")])
 
     async def broken(*_: Any) -> set[str]:
-        raise asyncpg.InterfaceError("connection lost")
+        raise OSError("connection lost")
 
-    monkeypatch.setattr(pg_driver, "_update_rows", broken)
-    outcomes = await asyncio.gather(
-        pg_driver.write([write("kept", "2", expected_etag="etag-kept-1")]),
-        pg_driver.write([write("new", "1")]),
-        return_exceptions=True,
-    )
+    monkeypatch.setattr(driver._dialect, "update", broken)
+    with pytest.raises(OSError):
+        await driver.write([write("kept", "2", expected_etag="etag-kept-1")])
     monkeypatch.undo()
 
-    assert isinstance(outcomes[0], asyncpg.InterfaceError)
-    assert outcomes[1] is None
-    assert {row[0]: row[1] for row in await pg_driver.read(["kept", "new"])} == {
-        "kept": "1",
-        "new": "1",
-    }
-    await pg_driver.write([write("kept", "3", expected_etag="etag-kept-1")])  # and it goes on
+    assert [row[:2] for row in await driver.read(["kept"])] == [("kept", "1")]
+    await driver.write([write("kept", "3", expected_etag="etag-kept-1")])
+    assert [row[:2] for row in await driver.read(["kept"])] == [("kept", "3")]
 
 
-async def test_postgres_a_connection_the_server_ended_is_replaced_for_the_next_batch(
-    pg_driver: PostgresDriver, postgres_url: str
+async def test_closing_lets_queued_writes_reach_the_database_first(db_engine: AsyncEngine) -> None:
+    driver = driver_for(db_engine)
+    writes = [asyncio.create_task(driver.write([write(f"k{n}")])) for n in range(10)]
+    await asyncio.sleep(0)
+    await close_driver(db_engine)
+    await asyncio.gather(*writes)
+
+    found = await driver_for(db_engine).read([f"k{n}" for n in range(10)])
+    assert len(found) == 10
+
+
+async def test_a_postgres_connection_the_server_ended_is_replaced_for_the_next_batch(
+    postgres_url: str,
 ) -> None:
-    await pg_driver.write([write("kept", "1")])
-    assert [row[:2] for row in await pg_driver.read(["kept"])] == [("kept", "1")]
-    held = [pg_driver._reader._connection, pg_driver._writer._connection]
-    assert all(connection is not None for connection in held)
-
-    admin = await asyncpg.connect(
-        make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    engine = db.create_engine(postgres_url)
+    driver = driver_for(engine)
     try:
-        ended = await admin.fetchval(
-            "SELECT count(*) FROM pg_stat_activity, "
-            "LATERAL pg_terminate_backend(pid) WHERE pid = ANY($1::int[])",
-            [connection.get_server_pid() for connection in held],
-        )
-    finally:
-        await admin.close()
-    assert ended == 2
-    await until(lambda: not any(state_drivers._open(connection) for connection in held))
+        await driver.write([write("kept", "1")])
+        assert [row[:2] for row in await driver.read(["kept"])] == [("kept", "1")]
+        held = []
+        for holder in (driver._reader, driver._writer):
+            assert holder._connection is not None
+            raw = await holder._connection.get_raw_connection()
+            held.append(raw.driver_connection)
 
-    await pg_driver.write([write("kept", "2", expected_etag="etag-kept-1")])
-    assert [row[:2] for row in await pg_driver.read(["kept"])] == [("kept", "2")]
+        admin = await asyncpg.connect(
+            make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+        )
+        try:
+            ended = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity, "
+                "LATERAL pg_terminate_backend(pid) WHERE pid = ANY($1::int[])",
+                [connection.get_server_pid() for connection in held],
+            )
+        finally:
+            await admin.close()
+        assert ended == 2
+        await until(lambda: all(connection.is_closed() for connection in held))
+
+        await driver.write([write("kept", "2", expected_etag="etag-kept-1")])
+        assert [row[:2] for row in await driver.read(["kept"])] == [("kept", "2")]
+    finally:
+        await close_driver(engine)
+        await engine.dispose()
