@@ -185,7 +185,9 @@ async def test_a_valid_token_is_accepted_and_the_reply_carries_the_bots_own_toke
 async def test_fetching_signing_keys_does_not_block_the_event_loop(
     production_bot: RunningBot, keys: SigningKeys
 ) -> None:
-    keys.delay = 0.5  # Microsoft's metadata endpoint on a slow day
+    # Microsoft's metadata endpoint on a slow day. A fetch on the loop would stall it for the
+    # whole delay; the bound is half of that, so a busy machine's scheduling noise cannot fail it.
+    keys.delay = 1.5
     stalls: list[float] = []
 
     async def tick() -> None:
@@ -205,14 +207,14 @@ async def test_fetching_signing_keys_does_not_block_the_event_loop(
     ticker.cancel()
     assert all(status in (200, 201) for status in statuses)
     assert keys.fetches == 1, "concurrent requests share one refresh"
-    assert max(stalls) < 0.25, f"the loop stalled {max(stalls):.3f} s while keys were fetched"
+    assert max(stalls) < keys.delay / 2, f"the loop stalled {max(stalls):.3f} s while keys were fetched"
 
 
 async def test_the_bot_answers_on_the_loop_while_keys_are_fetched(
     production_bot: RunningBot, keys: SigningKeys
 ) -> None:
     # Health checks must keep answering while a slow key refresh is under way.
-    keys.delay = 0.5
+    keys.delay = 1.5
     token = keys.token(production_bot.connector.url)
     started = time.perf_counter()
     turn = asyncio.create_task(
@@ -221,7 +223,7 @@ async def test_the_bot_answers_on_the_loop_while_keys_are_fetched(
     await asyncio.sleep(0.1)  # the turn is now waiting for the keys
     async with production_bot.http.get(production_bot.url + "/healthz") as response:
         assert response.status == 200
-    assert time.perf_counter() - started < 0.4, "the health check waited for the key refresh"
+    assert time.perf_counter() - started < keys.delay / 2 + 0.1, "the health check waited for the key refresh"
     assert await turn in (200, 201)
 
 
