@@ -1,7 +1,7 @@
 """The tables, as SQLAlchemy 2 typed declarative models.
 
 Migrations under `storage/migrations/versions/` are hand-written to match these models; a test
-compares the two on SQLite and PostgreSQL. Later tables (help requests, registrations) are added
+compares the two on SQLite and PostgreSQL. Later tables (help requests) are added
 here with their own migration.
 """
 
@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UtcDateTime, utcnow
@@ -119,3 +130,84 @@ class ReminderPreference(Base):
     aad_object_id: Mapped[str] = mapped_column(String, primary_key=True)
     reminders_on: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OfferSession(Base):
+    """A dated session of an offer (a wethouder conversation, later a training day).
+
+    `places_taken` counts confirmed places and places offered from the waiting list; the CHECK
+    keeps it within the capacity whatever the code does, so a session is never overbooked.
+    `arrivals` hands out each sign-up's ticket (arrival order) under the session's row lock.
+    `version` goes up with every change the participants hear about (the calendar's SEQUENCE).
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("places_taken >= 0 AND places_taken <= capacity", name="places"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        CheckConstraint("duration_minutes > 0", name="duration"),
+        CheckConstraint("audience IN ('everyone', 'managers')", name="audience"),
+        CheckConstraint("status IN ('open', 'full', 'closed', 'cancelled', 'held')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer: Mapped[str] = mapped_column(String, index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    location: Mapped[str | None] = mapped_column(String)  # None: not known yet ("n.t.b.")
+    theme: Mapped[str] = mapped_column(Text)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String, default="everyone")
+    capacity: Mapped[int] = mapped_column(Integer, default=8)
+    signup_deadline: Mapped[datetime | None] = mapped_column()  # None: until the start
+    status: Mapped[str] = mapped_column(String, default="open")
+    places_taken: Mapped[int] = mapped_column(Integer, default=0)
+    arrivals: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Registration(Base):
+    """One person's sign-up for one session: a place, a waiting-list spot, or an offered place.
+
+    One row per person per session (unique); signing up again after cancelling reuses it with a
+    new ticket. `ticket` is the arrival number within the session: the waiting list is the
+    waiting rows in ticket order.
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "person"),
+        UniqueConstraint("session_id", "ticket"),
+        CheckConstraint(
+            "status IN ('confirmed', 'waiting', 'offered', 'cancelled')", name="status"
+        ),
+        CheckConstraint("status <> 'offered' OR offer_expires_at IS NOT NULL", name="offer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person: Mapped[str] = mapped_column(String, index=True)  # the Entra aadObjectId
+    name: Mapped[str] = mapped_column(String)  # for the wethouder's participant list
+    function: Mapped[str] = mapped_column(String)
+    directorate: Mapped[str] = mapped_column(String)
+    consent_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String)
+    ticket: Mapped[int] = mapped_column(Integer)
+    offer_expires_at: Mapped[datetime | None] = mapped_column()
+    evaluated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SessionEvaluation(Base):
+    """One answer to the question after a session, without anything that says whose it is."""
+
+    __tablename__ = "session_evaluations"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    remark: Mapped[str | None] = mapped_column(Text)

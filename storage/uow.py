@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import writer_turn
 from storage.outbox import SqlOutboxRepository, SqlReminderPreferences
 from storage.repositories import SqlConversationRepository
+from storage.sessions import SqlSessionRepository
 
 if TYPE_CHECKING:
     from services.conversations import (
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
         ConversationWritesUnitOfWork,
     )
     from services.outbox import OutboxUnitOfWork, PreferencesUnitOfWork
+    from services.session_types import SessionRepository
 
 
 class UnitOfWork:
@@ -31,6 +33,7 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
         self._conversations: SqlConversationRepository | None = None
+        self._sessions: SqlSessionRepository | None = None
         bind = session_factory.kw.get("bind")
         self._writer_turn = writer_turn(bind) if isinstance(bind, AsyncEngine) else None
 
@@ -48,6 +51,12 @@ class UnitOfWork:
     def reminder_preferences(self) -> SqlReminderPreferences:
         return SqlReminderPreferences(self._active_session())
 
+    @property
+    def sessions(self) -> SqlSessionRepository:
+        if self._sessions is None:
+            raise RuntimeError("enter the unit of work (async with) before using it")
+        return self._sessions
+
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use; create one per task")
@@ -56,6 +65,7 @@ class UnitOfWork:
             await self._writer_turn.__aenter__()
         self._session = self._session_factory()
         self._conversations = SqlConversationRepository(self._session)
+        self._sessions = SqlSessionRepository(self._session)
         return self
 
     async def __aexit__(
@@ -65,6 +75,7 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         session, self._session, self._conversations = self._session, None, None
+        self._sessions = None
         try:
             if session is not None:
                 # Closing rolls back whatever was not committed and returns the connection.
@@ -100,3 +111,6 @@ if TYPE_CHECKING:
 
     def _keeps_preferences(uow: UnitOfWork) -> PreferencesUnitOfWork:
         return uow
+
+    def _keeps_sessions(repository: SqlSessionRepository) -> SessionRepository:
+        return repository

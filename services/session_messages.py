@@ -1,0 +1,179 @@
+"""What participants hear without asking: notices, reminders before a session, the question after.
+
+Every such message is an outbox row, queued in the same unit of work as the change that causes
+it. Keys make each message unique: a reminder is queued once per place, offset and version of
+the session, so planning again never doubles one, and moving a session cancels the old ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+from services.session_types import (
+    AMSTERDAM,
+    RegistrationInfo,
+    RegistrationStatus,
+    SessionInfo,
+    SessionsUnitOfWork,
+)
+
+__all__ = [
+    "Notice",
+    "SessionRules",
+    "answer_evaluation",
+    "cancel_planned_messages",
+    "evaluation_moment",
+    "plan_messages",
+    "queue_notice",
+    "reminder_moments",
+]
+
+
+class Notice(StrEnum):
+    """The messages about sessions, by the card template that renders them."""
+
+    PLACE_OFFERED = "session_place_offered"  # urgent: a freed place, confirm in time
+    OFFER_EXPIRED = "session_offer_expired"
+    REMOVED = "session_removed"  # the Bureau took them off the list
+    CHANGED = "session_changed"
+    CANCELLED = "session_cancelled"
+    REMINDER = "session_reminder"
+    EVALUATION = "session_evaluation"
+
+
+# Notices about a person's place go out at once, quiet hours or not: they may have to act.
+URGENT = frozenset({Notice.PLACE_OFFERED, Notice.CHANGED, Notice.CANCELLED})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionRules:
+    """The settings of sessions (from bot settings): reminder offsets, offer time, evaluation."""
+
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(days=7), timedelta(days=1))
+    offer_window: timedelta = timedelta(hours=24)
+    evaluation_at: time = time(10, 0)  # Amsterdam time, the day after the session
+
+    def __post_init__(self) -> None:
+        if any(offset <= timedelta(0) for offset in self.reminder_offsets):
+            raise ValueError("reminder offsets must be positive")
+        if self.offer_window <= timedelta(0):
+            raise ValueError("the offer window must be positive")
+
+
+def reminder_moments(
+    session: SessionInfo, *, now: datetime, rules: SessionRules
+) -> list[tuple[timedelta, datetime]]:
+    """The reminders still to send for this session: (offset, moment), in the future only."""
+    moments = {offset: session.starts_at - offset for offset in rules.reminder_offsets}
+    return sorted(
+        ((offset, moment) for offset, moment in moments.items() if moment > now),
+        key=lambda pair: pair[1],
+    )
+
+
+def evaluation_moment(session: SessionInfo, rules: SessionRules) -> datetime:
+    """The day after the session, at the evaluation time in Amsterdam."""
+    local_day = session.ends_at.astimezone(AMSTERDAM).date() + timedelta(days=1)
+    return datetime.combine(local_day, rules.evaluation_at, tzinfo=AMSTERDAM)
+
+
+def _place_prefix(registration: RegistrationInfo) -> str:
+    # The ticket changes when someone signs up again, so a new place never meets the keys of
+    # the messages of a place they cancelled.
+    return f"session/{registration.session_id}/place/{registration.id}/t{registration.ticket}/"
+
+
+def _planned_prefix(registration: RegistrationInfo) -> str:
+    """The keys of a place's reminders and evaluation question (not of its notices)."""
+    return f"{_place_prefix(registration)}planned/"
+
+
+async def plan_messages(
+    *,
+    uow: SessionsUnitOfWork,
+    session: SessionInfo,
+    registration: RegistrationInfo,
+    now: datetime,
+    rules: SessionRules,
+) -> None:
+    """Queue the reminders and the evaluation question for a confirmed place."""
+    if registration.status is not RegistrationStatus.CONFIRMED:
+        return
+    prefix = _planned_prefix(registration)
+    data = {**session.details(), "registration_id": registration.id}
+    for offset, moment in reminder_moments(session, now=now, rules=rules):
+        minutes = int(offset.total_seconds() // 60)
+        await uow.outbox.queue(
+            recipient=registration.person,
+            template=Notice.REMINDER.value,
+            data={**data, "minutes_before": minutes},
+            key=f"{prefix}reminder/{minutes}m/v{session.version}",
+            due_at=moment,
+            kind="reminder",
+        )
+    await uow.outbox.queue(
+        recipient=registration.person,
+        template=Notice.EVALUATION.value,
+        data={"session_id": session.id, "offer": session.offer, "theme": session.theme},
+        key=f"{prefix}evaluation/v{session.version}",
+        due_at=evaluation_moment(session, rules),
+        kind="evaluation",
+    )
+
+
+async def cancel_planned_messages(
+    *, uow: SessionsUnitOfWork, registration: RegistrationInfo
+) -> None:
+    """Drop the unsent reminders and evaluation question of this place."""
+    await uow.outbox.cancel(key_prefix=_planned_prefix(registration))
+
+
+async def queue_notice(
+    *,
+    uow: SessionsUnitOfWork,
+    notice: Notice,
+    session: SessionInfo,
+    registration: RegistrationInfo,
+    now: datetime,
+) -> None:
+    """Tell one person about their place now (urgent notices ignore quiet hours)."""
+    data = {
+        **session.details(),
+        "registration_id": registration.id,
+        "offer_expires_at": (
+            registration.offer_expires_at.isoformat() if registration.offer_expires_at else None
+        ),
+    }
+    await uow.outbox.queue(
+        recipient=registration.person,
+        template=notice.value,
+        data=data,
+        key=f"{_place_prefix(registration)}{notice.value}/v{session.version}/{now.isoformat()}",
+        due_at=now,
+        urgent=notice in URGENT,
+    )
+
+
+async def answer_evaluation(
+    *,
+    uow: SessionsUnitOfWork,
+    session_id: int,
+    person: str,
+    rating: int,
+    remark: str | None,
+) -> bool:
+    """Store a participant's rating (1-5) and remark without their identity, once; commit.
+
+    The registration only records that they answered, so nobody can answer twice, and the
+    answer itself carries no link to who gave it.
+    """
+    if not 1 <= rating <= 5:
+        raise ValueError("a rating is 1 to 5")
+    remark = (remark or "").strip() or None
+    if not await uow.sessions.mark_evaluated(session_id=session_id, person=person):
+        return False
+    await uow.sessions.add_evaluation(session_id=session_id, rating=rating, remark=remark)
+    await uow.commit()
+    return True
