@@ -31,11 +31,25 @@ class Queued:
 
 @dataclass
 class RecordingOutbox:
-    """Committed messages in `sent_to_queue`; cancelled key prefixes drop unsent ones."""
+    """The committed messages of every unit of work (shared by concurrent ones)."""
 
     queued: list[Queued] = field(default_factory=list)
-    _pending: list[Queued] = field(default_factory=list)
-    _cancels: list[str] = field(default_factory=list)
+
+    def to(self, person: str, template: str | None = None) -> list[Queued]:
+        return [
+            q
+            for q in self.queued
+            if q.recipient == person and (template is None or q.template == template)
+        ]
+
+
+@dataclass
+class _TransactionOutbox:
+    """One unit of work's queued and cancelled messages, applied to the log at commit."""
+
+    log: RecordingOutbox
+    pending: list[Queued] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)
 
     async def queue(
         self,
@@ -48,30 +62,20 @@ class RecordingOutbox:
         urgent: bool = False,
         kind: str = "notice",
     ) -> None:
-        self._pending.append(Queued(recipient, template, dict(data), key, due_at, urgent, kind))
+        self.pending.append(Queued(recipient, template, dict(data), key, due_at, urgent, kind))
 
     async def cancel(self, *, key_prefix: str) -> None:
-        self._cancels.append(key_prefix)
-        self._pending = [q for q in self._pending if not q.key.startswith(key_prefix)]
+        self.cancels.append(key_prefix)
+        self.pending = [q for q in self.pending if not q.key.startswith(key_prefix)]
 
     def commit(self) -> None:
-        for prefix in self._cancels:
-            self.queued = [q for q in self.queued if not q.key.startswith(prefix)]
-        keys = {q.key for q in self.queued}
-        for message in self._pending:
+        for prefix in self.cancels:
+            self.log.queued = [q for q in self.log.queued if not q.key.startswith(prefix)]
+        keys = {q.key for q in self.log.queued}
+        for message in self.pending:
             assert message.key not in keys, f"queued twice: {message.key}"
-            self.queued.append(message)
-        self.rollback()
-
-    def rollback(self) -> None:
-        self._pending, self._cancels = [], []
-
-    def to(self, person: str, template: str | None = None) -> list[Queued]:
-        return [
-            q
-            for q in self.queued
-            if q.recipient == person and (template is None or q.template == template)
-        ]
+            self.log.queued.append(message)
+        self.pending, self.cancels = [], []
 
 
 class SessionsUoW(UnitOfWork):
@@ -81,23 +85,20 @@ class SessionsUoW(UnitOfWork):
         self, session_factory: async_sessionmaker[AsyncSession], outbox: RecordingOutbox
     ) -> None:
         super().__init__(session_factory)
-        self._outbox = outbox
+        self._log = outbox
+        self._outbox = _TransactionOutbox(outbox)
 
     @property
-    def outbox(self) -> RecordingOutbox:
+    def outbox(self) -> _TransactionOutbox:
         return self._outbox
 
     async def __aenter__(self) -> Self:
-        self._outbox.rollback()
+        self._outbox = _TransactionOutbox(self._log)
         return await super().__aenter__()
 
     async def commit(self) -> None:
         await super().commit()
         self._outbox.commit()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._outbox.rollback()
-        await super().__aexit__(*exc)
 
 
 def applicant(n: int | str, *, manager: bool = True, consent: bool = True) -> Applicant:
