@@ -1,4 +1,4 @@
-"""The `wegwijzer` command: serve, db upgrade, chat, content check, search bench."""
+"""The `wegwijzer` command: serve, db upgrade, chat, content check, search bench, sessions."""
 
 from __future__ import annotations
 
@@ -67,6 +67,16 @@ def _search_bench(args: argparse.Namespace) -> int:
     return main(list(args.rest))
 
 
+def _sessions_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.session_planning import run_import
+
+    settings = load_settings()
+    _configure_logging("WARNING")
+    return run_import(settings, Path(args.file), dry_run=args.dry_run)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer I&D, a Teams bot")
     commands = root.add_subparsers(dest="command", required=True)
@@ -86,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
     bench = search.add_parser("bench", help="recall@3 and time per question")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(run=_search_bench)
+    sessions = commands.add_parser("sessions", help="dated sessions").add_subparsers(required=True)
+    planning = sessions.add_parser("import", help="plan sessions from a YAML file")
+    planning.add_argument("file", help="the planning file (see services/session_import.py)")
+    planning.add_argument("--dry-run", action="store_true", help="only check the file")
+    planning.set_defaults(run=_sessions_import)
     return root
 
 

@@ -318,6 +318,9 @@ def _check_offer(offer: Offer, source: Source) -> Iterator[Problem]:
     if offer.link_setting and not SETTING_NAME.fullmatch(offer.link_setting):
         message = "link_setting must be a setting name such as VERTROUWENSPERSOON_URL"
         yield Problem(source.path, source.line(["link_setting"]), message)
+    if offer.sessions and offer.access is not Access.AANMELDEN:
+        message = "sessions: true needs access 'aanmelden' (people sign up for a session)"
+        yield Problem(source.path, source.line(["sessions"]), message)
     for index, exclusion in enumerate(offer.not_for):
         if exclusion.role in offer.roles:
             message = f"role '{exclusion.role}' is in both roles and not_for"

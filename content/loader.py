@@ -43,6 +43,10 @@ class Catalog:
             return self.themes[id]
         return self.faqs[id]
 
+    def offers_with_sessions(self) -> list[str]:
+        """The ids of the offers the Bureau plans dated sessions for (`sessions: true`)."""
+        return [offer.id for offer in self.offers.values() if offer.sessions]
+
     def items(self) -> list[ToolkitItem]:
         """Return every item: offers first, then themes, then FAQ."""
         return [*self.offers.values(), *self.themes.values(), *self.faqs.values()]

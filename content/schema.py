@@ -120,6 +120,9 @@ class Offer(Item):
     access: Access
     link_setting: str | None = None  # name of the setting that holds the link
     not_for: list[Exclusion] = Field(default_factory=list)
+    # The Bureau plans dated sessions for it (places, waiting list, reminders); only with access
+    # `aanmelden`, since people sign up for a session in the bot.
+    sessions: bool = False
 
     _effort_len = field_validator("effort")(_short(MAX_FIELD))
 

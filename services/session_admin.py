@@ -21,6 +21,7 @@ from services.session_types import (
     RegistrationStatus,
     SessionDetails,
     SessionInfo,
+    SessionsStore,
     SessionStatus,
     SessionsUnitOfWork,
 )
@@ -50,7 +51,7 @@ class ChangeOutcome(StrEnum):
 
 
 async def create_session(
-    *, uow: SessionsUnitOfWork, details: SessionDetails, offers_with_dates: Iterable[str]
+    *, uow: SessionsStore, details: SessionDetails, offers_with_dates: Iterable[str]
 ) -> SessionInfo:
     """Plan a session for an offer that has dates, and commit."""
     _check_offer(details.offer, offers_with_dates)
@@ -60,7 +61,7 @@ async def create_session(
 
 
 async def import_sessions(
-    *, uow: SessionsUnitOfWork, sessions: Sequence[SessionDetails], offers_with_dates: Iterable[str]
+    *, uow: SessionsStore, sessions: Sequence[SessionDetails], offers_with_dates: Iterable[str]
 ) -> tuple[list[SessionInfo], list[SessionDetails]]:
     """Plan these sessions in one commit, skipping those already planned (offer and start)."""
     offers = frozenset(offers_with_dates)
@@ -144,7 +145,7 @@ class SessionLists:
     waiting: list[RegistrationInfo]  # in waiting-list order
 
 
-async def session_lists(*, uow: SessionsUnitOfWork, session_id: int) -> SessionLists | None:
+async def session_lists(*, uow: SessionsStore, session_id: int) -> SessionLists | None:
     """The participant table, open offers and the waiting list of one session."""
     session = await uow.sessions.get(session_id)
     if session is None:

@@ -221,13 +221,17 @@ class Outbox(Protocol):
         ...
 
 
-class SessionsUnitOfWork(Protocol):
-    """An entered unit of work with sessions and the outbox; nothing is kept until commit."""
+class SessionsStore(Protocol):
+    """An entered unit of work with sessions; nothing is kept until commit."""
 
     @property
     def sessions(self) -> SessionRepository: ...
 
+    async def commit(self) -> None: ...
+
+
+class SessionsUnitOfWork(SessionsStore, Protocol):
+    """An entered unit of work with sessions and the outbox; nothing is kept until commit."""
+
     @property
     def outbox(self) -> Outbox: ...
-
-    async def commit(self) -> None: ...

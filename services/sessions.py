@@ -27,6 +27,7 @@ from services.session_types import (
     RegistrationInfo,
     RegistrationStatus,
     SessionInfo,
+    SessionsStore,
     SessionStatus,
     SessionsUnitOfWork,
 )
@@ -77,7 +78,7 @@ def accepts_signups(session: SessionInfo, now: datetime) -> bool:
 
 
 async def open_sessions(
-    *, uow: SessionsUnitOfWork, now: datetime, is_manager: bool, offer: str | None = None
+    *, uow: SessionsStore, now: datetime, is_manager: bool, offer: str | None = None
 ) -> list[SessionInfo]:
     """The upcoming sessions this person may sign up for, earliest first."""
     upcoming = await uow.sessions.upcoming(now=now, offer=offer)
@@ -218,7 +219,7 @@ async def expire_offers(*, uow: SessionsUnitOfWork, now: datetime, rules: Sessio
 
 
 async def my_registrations(
-    *, uow: SessionsUnitOfWork, person: str, now: datetime
+    *, uow: SessionsStore, person: str, now: datetime
 ) -> list[tuple[SessionInfo, RegistrationInfo, int | None]]:
     """This person's upcoming places, offers and waiting-list spots, with their positions."""
     result = []
@@ -245,7 +246,7 @@ async def _pass_place_on(
     )
 
 
-async def _position(uow: SessionsUnitOfWork, registration: RegistrationInfo) -> int | None:
+async def _position(uow: SessionsStore, registration: RegistrationInfo) -> int | None:
     if registration.status is not RegistrationStatus.WAITING:
         return None
     return await uow.sessions.waiting_position(
