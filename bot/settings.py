@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -10,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.service_url import TEAMS_SERVICE_URL_HOSTS, is_loopback
+from services.session_messages import SessionRules
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class Settings(BaseSettings):
     ALLOWED_SERVICE_URL_HOSTS: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(TEAMS_SERVICE_URL_HOSTS)
     )
+    # Sessions: reminders this many days before (comma-separated), and how long someone from the
+    # waiting list has to take an offered place.
+    SESSION_REMINDER_DAYS: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [7, 1])
+    SESSION_OFFER_HOURS: int = Field(default=24, ge=1, le=14 * 24)
 
     @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
     @classmethod
@@ -68,6 +74,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("SESSION_REMINDER_DAYS", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("SESSION_REMINDER_DAYS")
+    @classmethod
+    def _positive_days(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 60 for day in value):
+            raise ValueError("reminder days are whole days from 1 to 60, e.g. 7,1")
+        return sorted(set(value), reverse=True)
 
     @model_validator(mode="after")
     def _refuse_unauthenticated_network(self) -> Self:
@@ -124,6 +144,13 @@ class Settings(BaseSettings):
             for name, value in self.model_dump().items()
             if name.endswith("_URL") and name != "DATABASE_URL" and value
         }
+
+    def session_rules(self) -> SessionRules:
+        """The sessions' reminder and waiting-list settings, for the services."""
+        return SessionRules(
+            reminder_offsets=tuple(timedelta(days=days) for days in self.SESSION_REMINDER_DAYS),
+            offer_window=timedelta(hours=self.SESSION_OFFER_HOURS),
+        )
 
     @property
     def is_production(self) -> bool:
