@@ -207,7 +207,9 @@ async def test_fetching_signing_keys_does_not_block_the_event_loop(
     ticker.cancel()
     assert all(status in (200, 201) for status in statuses)
     assert keys.fetches == 1, "concurrent requests share one refresh"
-    assert max(stalls) < keys.delay / 2, f"the loop stalled {max(stalls):.3f} s while keys were fetched"
+    assert max(stalls) < keys.delay / 2, (
+        f"the loop stalled {max(stalls):.3f} s while keys were fetched"
+    )
 
 
 async def test_the_bot_answers_on_the_loop_while_keys_are_fetched(
@@ -223,7 +225,9 @@ async def test_the_bot_answers_on_the_loop_while_keys_are_fetched(
     await asyncio.sleep(0.1)  # the turn is now waiting for the keys
     async with production_bot.http.get(production_bot.url + "/healthz") as response:
         assert response.status == 200
-    assert time.perf_counter() - started < keys.delay / 2 + 0.1, "the health check waited for the key refresh"
+    assert time.perf_counter() - started < keys.delay / 2 + 0.1, (
+        "the health check waited for the key refresh"
+    )
     assert await turn in (200, 201)
 
 
