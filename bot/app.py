@@ -34,6 +34,7 @@ from content.search import SearchIndex
 from content.templates import Templates, load_templates
 from content.verbs import Verb
 from dialogs.answers import Answers
+from dialogs.contact import BureauContact
 from dialogs.finder import FinderDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
@@ -70,11 +71,13 @@ def build_dialogs(
 ) -> MainDialog:
     """Every conversation flow and card action, wired to its services."""
     answers = Answers(replies, catalog, SearchIndex.build(catalog), links)
-    register_menu_actions(actions, replies.renderer, answers)
+    contact = BureauContact.from_links(links)
+    register_menu_actions(actions, replies.renderer, answers, contact)
     return MainDialog(
         replies,
         flows={Verb.FINDER: FinderDialog(replies, catalog, links)},
         answer_question=answers.answer_question,
+        contact=contact,
     )
 
 

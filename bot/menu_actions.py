@@ -6,39 +6,49 @@ from bot.actions import ActionRouter, Handler, Press, Reply, Who
 from content.render import Renderer
 from content.verbs import Verb
 from dialogs.answers import Answers
+from dialogs.contact import BureauContact
 
-# Buttons whose flows come in later issues: the bot says so honestly.
+# Buttons whose flows come in later issues: the bot says so honestly, and how to reach the
+# Bureau instead (its contact card, from the settings).
 NOT_YET = {
     Verb.HELP_REQUEST: "not_yet_help_request",
     Verb.WETHOUDER: "not_yet_wethouder",
     Verb.COACHING: "not_yet_coaching",
-    Verb.MY_DATA: "not_yet_my_data",
     Verb.SIGNUP: "not_yet_signup",
     Verb.APPLY: "not_yet_apply",
     Verb.LINK_MISSING: "link_missing",
+    Verb.CONTACT: None,
 }
 
 
-def register_menu_actions(router: ActionRouter, renderer: Renderer, answers: Answers) -> None:
+def register_menu_actions(
+    router: ActionRouter, renderer: Renderer, answers: Answers, contact: BureauContact
+) -> None:
     """Register the personal chat's menu buttons; a later flow takes over its verb from here."""
 
     async def menu(press: Press) -> Reply:
         return Reply(renderer.card("menu", press.lang))
 
     async def help_(press: Press) -> Reply:
-        return Reply(renderer.text("help_text", press.lang))
+        return Reply(renderer.text("help_text", press.lang), renderer.card("menu", press.lang))
+
+    async def my_data(press: Press) -> Reply:
+        return Reply(
+            renderer.text("not_yet_my_data", press.lang), renderer.card("menu", press.lang)
+        )
 
     async def item(press: Press) -> Reply:
         return Reply(*answers.item_messages(press.lang, press.data.get("id", "")))
 
-    def not_yet(key: str) -> Handler:
+    def not_yet(key: str | None) -> Handler:
         async def say_not_yet(press: Press) -> Reply:
-            return Reply(renderer.text(key, press.lang))
+            return Reply(contact.card(renderer, press.lang, key))
 
         return say_not_yet
 
     router.register(Verb.MENU, menu, who=Who.PERSONAL)
     router.register(Verb.HELP, help_, who=Who.PERSONAL)
     router.register(Verb.ITEM, item, who=Who.PERSONAL)
+    router.register(Verb.MY_DATA, my_data, who=Who.PERSONAL)
     for verb, key in NOT_YET.items():
         router.register(verb, not_yet(key), who=Who.PERSONAL)

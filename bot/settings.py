@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # waiting list has to take an offered place.
     SESSION_REMINDER_DAYS: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [7, 1])
     SESSION_OFFER_HOURS: int = Field(default=24, ge=1, le=14 * 24)
+    # How a manager reaches Bureau I&D where the bot has no flow yet; an empty one is left out.
+    BUREAU_CONTACT_EMAIL: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    BUREAU_CONTACT_URL: str = Field(default="", pattern=r"^$|^https://\S+$")
 
     @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
     @classmethod
@@ -138,11 +141,14 @@ class Settings(BaseSettings):
         return self
 
     def links(self) -> dict[str, str]:
-        """The filled-in links, by setting name, for the offers' link buttons."""
+        """The filled-in links and the Bureau's contact address, by setting name."""
         return {
             name: value
             for name, value in self.model_dump().items()
-            if name.endswith("_URL") and name != "DATABASE_URL" and value
+            if value
+            and (
+                name == "BUREAU_CONTACT_EMAIL" or (name.endswith("_URL") and name != "DATABASE_URL")
+            )
         }
 
     def session_rules(self) -> SessionRules:

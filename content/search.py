@@ -68,6 +68,15 @@ COMPOUND_MIN_LEN = 5  # a compound part shorter than this matches too much ("tea
 # Fields that say what an item is about; the body only says more about it.
 _SUBJECT_FIELDS = frozenset({"title", "keywords", "summary", "themes"})
 
+# Fields whose words name what an item is about: a match there is a reason worth showing.
+_NAMED_FIELDS = frozenset({"title", "keywords", "themes"})
+# Words that help a search find a page but say nothing as a reason ("omdat je schreef: nodig").
+_NOT_A_REASON = frozenset(
+    {"nodig", "deal", "hulp", "help", "vraag", "vragen", "wil", "willen", "moet", "moeten"}
+    | {"kan", "kunnen", "mag", "goed", "nu", "doen", "weten", "zeggen", "maken", "niet"}
+    | {"krijg", "krijgen", "need", "want", "know"}
+)
+
 _SYNONYM = "syn:"  # index terms for a synonym group: "syn:3"
 _ENGLISH = "en:"  # index terms from the English texts: "en:leadership"
 
@@ -78,7 +87,8 @@ _STOP_WORDS = """
     aan al alle alles als alsjeblieft alstublieft altijd alvast andere ben bent beste bij dag daar
     daarmee daarom dan dank dat de deze die dit doe doen doet door dus echt een eens eigenlijk en
     er erover even ff ga gaan gaat gedaan geweest graag groet groetjes had hallo heb hebben hebt
-    heeft help hem het hey hi hier hierin hiermee hij hoe hoezo hoi hun ik in is ja je jij jou
+    heeft help helpen helpt hem het hey hi
+    hier hierin hiermee hij hoe hoezo hoi hun ik in is ja je jij jou
     jouw jullie kan kon kun kunnen kunt maar mag me meer men met mij mijn mn moet moeten na naar
     niet niets nog nou nu of om omdat ons onze ook op over reeds te tegen thanks toch toen tot u
     uit uw vaak van veel voor vraag vragen waar waarom wanneer want was wat we weer weet weten wel
@@ -224,6 +234,8 @@ class SearchIndex:
         self._compounds: dict[str, set[str]] = defaultdict(set)  # affix -> subject stems
         self._scores: dict[str, dict[int, float]] = {}  # term -> item -> BM25F score
         self._subject: dict[str, set[int]] = defaultdict(set)  # term -> items it is a subject of
+        # term -> items that name it as a keyword, theme or synonym group: a reason to show
+        self._named: dict[str, set[int]] = defaultdict(set)
         self._index_synonyms(synonyms)
         self._index_items()
         self.min_score = MIN_EVIDENCE * self._idf(1)
@@ -239,16 +251,18 @@ class SearchIndex:
         matched: dict[int, list[str]] = defaultdict(list)
         on_subject: set[int] = set()
         for query_word in self._analyse_query(query):
-            best: dict[int, tuple[float, str]] = {}
+            best: dict[int, tuple[float, str, str]] = {}
             for term, alternative in query_word.alternatives.items():
                 on_subject.update(self._subject.get(term, ()))
                 for doc, term_score in self._scores.get(term, {}).items():
                     score = alternative.factor * term_score
-                    if score > best.get(doc, (0.0, ""))[0]:
-                        best[doc] = (score, alternative.label)
-            for doc, (score, label) in best.items():
+                    if score > best.get(doc, (0.0, "", ""))[0]:
+                        best[doc] = (score, alternative.label, term)
+            for doc, (score, label, term) in best.items():
                 totals[doc] += score
-                matched[doc].append(label)  # made into the reason line for the hits only
+                # Only a keyword, theme or synonym group is a reason; any shared word ranks.
+                if doc in self._named.get(term, ()) and label not in _NOT_A_REASON:
+                    matched[doc].append(label)  # made into the reason line for the hits only
         # Words that only occur in an item's body can rank it, but cannot make it a hit: a
         # question about the printer must not land on a page that mentions "nieuwe" somewhere.
         good = [doc for doc in on_subject if totals[doc] >= self.min_score]
@@ -342,6 +356,8 @@ class SearchIndex:
                     postings[doc] = postings.get(doc, 0.0) + weight / norm
                     if subject:
                         self._subject[term].add(doc)
+                        if name in _NAMED_FIELDS or term.startswith(_SYNONYM):
+                            self._named[term].add(doc)
 
         for term, postings in weighted.items():
             idf = self._idf(len(postings))

@@ -41,7 +41,7 @@ class Answers:
                 "title": hit.item.title(lang),
                 "kind": views.kind(hit.item),
                 "summary": hit.item.summary(lang),
-                "why": views.t("answers_reason", terms=", ".join(hit.matched_terms[:4])),
+                "why": views.search_reason(hit.matched_terms),
                 "buttons": [views.more_button(hit.item)],
             }
             for hit in hits

@@ -29,9 +29,13 @@ class InterruptibleDialog(ComponentDialog):
         command = self.replies.command(turn_context)
         if command is None:
             return None
+        return await self.leave(inner_dc, stop=command == "stop")
+
+    async def leave(self, inner_dc: DialogContext, *, stop: bool) -> DialogTurnResult:
+        """End every dialog; after 'stop' say so. Either way the menu is the next step."""
+        turn_context = inner_dc.context
         await inner_dc.cancel_all_dialogs()
-        if command == "stop":
+        if stop:
             await turn_context.send_activity(self.replies.text("stopped", lang_of(turn_context)))
-        else:
-            await self.replies.send_menu(turn_context)
+        await self.replies.send_menu(turn_context)
         return DialogTurnResult(DialogTurnStatus.Complete)

@@ -6,14 +6,25 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import Dialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import (
+    Dialog,
+    DialogContext,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.schema import ActivityTypes
 
 from content.verbs import VERB_FIELD, Verb, verb_of
+from content.words import Words, load_words
 from dialogs.base import InterruptibleDialog
-from dialogs.replies import Replies, lang_of
+from dialogs.contact import BureauContact
+from dialogs.replies import Replies, lang_of, message_activity
 
 # A free question typed outside any flow is answered by this; None leaves the menu as answer.
 QuestionAnswerer = Callable[[TurnContext, str], Awaitable[None]]
+# The longest text a finder card hands back as a free question (the search reads less).
+MAX_ASK_CHARS = 600
 
 
 def card_action(turn_context: TurnContext) -> tuple[str | None, Mapping[str, Any]]:
@@ -37,24 +48,46 @@ class MainDialog(InterruptibleDialog):
         *,
         flows: Mapping[Verb, Dialog] | None = None,
         answer_question: QuestionAnswerer | None = None,
+        contact: BureauContact | None = None,
+        words: Words | None = None,
     ) -> None:
         super().__init__(MainDialog.__name__, replies)
         self._flows = {name: dialog.id for name, dialog in (flows or {}).items()}
         self._answer_question = answer_question
+        self._contact = contact or BureauContact()
+        self._words = words or load_words()
         for dialog in (flows or {}).values():
             self.add_dialog(dialog)
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step]))
         self.initial_dialog_id = WaterfallDialog.__name__
 
+    async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """A button that starts a flow, asks a question or stops ends the flow that runs."""
+        turn_context = inner_dc.context
+        action, _ = card_action(turn_context)
+        verb = verb_of(action)
+        if turn_context.activity.type != ActivityTypes.message or verb is None:
+            return await super().interrupt(inner_dc)
+        if verb is Verb.STOP:
+            return await self.leave(inner_dc, stop=True)
+        if verb is Verb.ASK or verb in self._flows:
+            await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(WaterfallDialog.__name__)
+        return await super().interrupt(inner_dc)
+
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn_context = step.context
         lang = lang_of(turn_context)
         action, data = card_action(turn_context)
-        flow = verb_of(action)
+        verb = verb_of(action)
         if action is None:
             await self._answer_text(turn_context)
-        elif flow is not None and flow in self._flows:
-            return await step.begin_dialog(self._flows[flow], dict(data))
+        elif verb is not None and verb in self._flows:
+            return await step.begin_dialog(self._flows[verb], dict(data))
+        elif verb is Verb.ASK and isinstance(data.get("text"), str) and data["text"].strip():
+            await self._answer(turn_context, data["text"].strip()[:MAX_ASK_CHARS])
+        elif verb is Verb.STOP:
+            await self._nothing_to_stop(turn_context)
         else:
             await turn_context.send_activity(self.replies.text("unknown_action", lang))
             await self.replies.send_menu(turn_context)
@@ -64,8 +97,28 @@ class MainDialog(InterruptibleDialog):
         command = self.replies.command(turn_context)
         text = (turn_context.activity.text or "").strip()
         if command == "stop":
-            await turn_context.send_activity(self.replies.text("stopped", lang_of(turn_context)))
-        elif command == "menu" or not text or self._answer_question is None:
+            await self._nothing_to_stop(turn_context)
+        elif command == "menu" or not text:
+            await self.replies.send_menu(turn_context)
+        else:
+            await self._answer(turn_context, text)
+
+    async def _answer(self, turn_context: TurnContext, text: str) -> None:
+        """Answer small talk and 'how do I reach the Bureau' from content; search the rest."""
+        lang = lang_of(turn_context)
+        small_talk = self._words.small_talk_of(text)
+        if small_talk is not None and small_talk.answer == "contact_intro":
+            card = self._contact.card(self.replies.renderer, lang, "contact_intro")
+            await turn_context.send_activity(message_activity(card))
+        elif small_talk is not None:
+            await turn_context.send_activity(self.replies.text(small_talk.answer, lang))
+            await self.replies.send_menu(turn_context)
+        elif self._answer_question is None:
             await self.replies.send_menu(turn_context)
         else:
             await self._answer_question(turn_context, text)
+
+    async def _nothing_to_stop(self, turn_context: TurnContext) -> None:
+        lang = lang_of(turn_context)
+        await turn_context.send_activity(self.replies.text("nothing_to_stop", lang))
+        await self.replies.send_menu(turn_context)

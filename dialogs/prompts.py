@@ -9,10 +9,12 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
+from content.words import Words, load_words, normal
 from dialogs.replies import Replies, lang_of
 
 SKIP = "any"  # the value of the "weet ik niet" button
 FIELD = "finder"  # the card input's id; the pressed value arrives under this key
+MAX_ASK_CHARS = 600  # the most of a typed answer a card hands back as a free question
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,23 @@ def _question(options: PromptOptions) -> CardQuestion:
     return CardQuestion(**raw)
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().replace(".", " ").split())
+MISSES = "misses"  # in the prompt's state: how many answers in a row it did not understand
+TYPED = "wegwijzer.finder_typed"  # in the turn state: the text this turn did not understand
+MAX_CHOICE_NUMBER_DIGITS = 3  # a choice number is short; "²" or 5,000 digits are no number
+
+
+def _misses(state: dict[str, object]) -> int:
+    misses = state.get(MISSES, 0)
+    return misses if isinstance(misses, int) else 0
 
 
 class CardChoicePrompt(Prompt):
     """Sends the question card; accepts a pressed choice, a typed number or a typed label."""
 
-    def __init__(self, dialog_id: str, replies: Replies) -> None:
+    def __init__(self, dialog_id: str, replies: Replies, words: Words | None = None) -> None:
         super().__init__(dialog_id)
         self._replies = replies
+        self._words = words or load_words()
 
     def _labels(self, question: CardQuestion, turn_context: TurnContext) -> list[tuple[str, str]]:
         lang = lang_of(turn_context)
@@ -82,6 +91,9 @@ class CardChoicePrompt(Prompt):
             choices=self._labels(question, turn_context),
             skippable=question.skippable,
             retry=is_retry,
+            # After two answers in a row it did not understand, the bot offers to take the
+            # typed text as a free question instead, or to stop.
+            ask=turn_context.turn_state.get(TYPED, "") if is_retry and _misses(state) >= 2 else "",
         )
         await turn_context.send_activity(card)
 
@@ -100,6 +112,12 @@ class CardChoicePrompt(Prompt):
         if answer in values:
             result.succeeded = True
             result.value = None if answer == SKIP else answer
+            state[MISSES] = 0
+        else:
+            state[MISSES] = _misses(state) + 1
+            text = turn_context.activity.text
+            if isinstance(text, str) and text.strip():
+                turn_context.turn_state[TYPED] = text.strip()[:MAX_ASK_CHARS]
         return result
 
     @staticmethod
@@ -112,15 +130,39 @@ class CardChoicePrompt(Prompt):
         return str(value[FIELD])
 
     def _typed(self, text: str, choices: list[tuple[str, str]], skippable: bool) -> str | None:
-        typed = _normal(text)
-        if typed.isdigit() and 0 < int(typed) <= len(choices):
-            return choices[int(typed) - 1][0]
-        for value, label in choices:
-            if typed in (_normal(label), _normal(value)):
-                return value
+        """The choice typed text means: its number, its label or value, or another word for it."""
+        typed = normal(text)
+        if not typed:
+            return None
+        # isdecimal and ASCII, not isdigit: "²" is a digit that int() refuses.
+        if typed.isascii() and typed.isdecimal() and len(typed) <= MAX_CHOICE_NUMBER_DIGITS:
+            number = int(typed)
+            return choices[number - 1][0] if 0 < number <= len(choices) else None
         if skippable and typed in (
-            _normal(self._replies.templates.text("finder_skip", "nl")),
-            _normal(self._replies.templates.text("finder_skip", "en")),
+            normal(self._replies.templates.text("finder_skip", "nl")),
+            normal(self._replies.templates.text("finder_skip", "en")),
         ):
             return SKIP
-        return None
+        for value, label in choices:
+            if typed in (normal(label), normal(value)) or typed in self._words.choice_words(value):
+                return value
+        # A label or another word inside a sentence, of one choice only: "ik ben teamleider".
+        padded = f" {typed} "
+        inside = [
+            value
+            for value, label in choices
+            if any(
+                f" {phrase} " in padded
+                for phrase in {normal(label), normal(value), *self._words.choice_words(value)}
+            )
+        ]
+        if len(inside) == 1:
+            return inside[0]
+        # The words of one choice's label, and of no other: "afdeling", "lastige situatie".
+        typed_words = set(typed.split())
+        fitting = [
+            value
+            for value, label in choices
+            if typed_words <= set(normal(label).split()) | set(normal(value).split())
+        ]
+        return fitting[0] if len(fitting) == 1 else None

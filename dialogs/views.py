@@ -8,16 +8,17 @@ from typing import Any
 from content.schema import Access, Lang, Offer, Theme, ToolkitItem
 from content.templates import Templates
 from content.verbs import VERB_FIELD, Verb
+from dialogs.contact import BureauContact
 from services.matching import Answer, FinderResult, Reason
 
 View = dict[str, Any]
 
-# The next step a manager can take, by how the offer is had. Flows for signing up, applying and
-# asking the Bureau come in later issues; until then their handlers say so honestly.
+# The next step a manager can take, by how the offer is had. Signing up and asking the Bureau
+# are not flows in the bot yet: these buttons answer with how to reach the Bureau.
 NEXT_STEP = {
     Access.AANMELDEN: ("action_signup", Verb.SIGNUP),
     Access.SELECTIE: ("action_apply", Verb.APPLY),
-    Access.AANVRAGEN: ("action_request", Verb.HELP_REQUEST),
+    Access.AANVRAGEN: ("action_request", Verb.CONTACT),
 }
 
 
@@ -28,6 +29,7 @@ class Views:
         self._templates = templates
         self.lang = lang
         self._links = links
+        self._contact = BureauContact.from_links(links)
 
     def t(self, key: str, **values: Any) -> str:
         return self._templates.text(key, self.lang, **values)
@@ -36,6 +38,9 @@ class Views:
         if isinstance(item, Offer):
             return self.t("kind_offer")
         return self.t("kind_theme") if isinstance(item, Theme) else self.t("kind_faq")
+
+    def _link(self, offer: Offer) -> str:
+        return self._links.get(offer.link_setting, "") if offer.link_setting else ""
 
     def offer_facts(self, offer: Offer) -> list[View]:
         facts = [
@@ -52,20 +57,20 @@ class Views:
                     "value": self.t("fact_capacity_value", capacity=offer.capacity),
                 }
             )
-        facts.append({"title": self.t("fact_how"), "value": self.t(f"access_{offer.access.value}")})
+        how = f"access_{offer.access.value}"
+        if offer.access is Access.LINK and not self._link(offer):
+            how = "access_link_missing"
+        facts.append({"title": self.t("fact_how"), "value": self.t(how, email=self._contact.email)})
         return facts
 
     def next_steps(self, offer: Offer) -> list[View]:
-        """The offer's own next step as a button: sign up, apply, request, or its link."""
+        """The offer's own next step as a button: its link when configured, else the Bureau."""
         if offer.access in NEXT_STEP:
             title, verb = NEXT_STEP[offer.access]
             return [{"title": self.t(title), "data": {VERB_FIELD: verb, "offer": offer.id}}]
-        if offer.access is Access.LINK and offer.link_setting:
-            url = self._links.get(offer.link_setting)
-            if url:
-                return [{"title": self.t("action_open_link"), "url": url}]
-            return [{"title": self.t("action_open_link"), "data": {VERB_FIELD: Verb.LINK_MISSING}}]
-        return []
+        url = self._link(offer) if offer.access is Access.LINK else ""
+        # Without its link the facts say to ask the Bureau, and the card's own button does that.
+        return [{"title": self.t("action_open_link"), "url": url}] if url else []
 
     def more_button(self, item: ToolkitItem) -> View:
         # The title in the button tells a screen reader which of several buttons this is.
@@ -73,21 +78,29 @@ class Views:
         return {"title": title, "data": {VERB_FIELD: Verb.ITEM, "id": item.id}}
 
     def reasons(self, reasons: list[Reason], themes: Mapping[str, Theme]) -> str:
+        """Why an offer fits, as short sentences in the "je" form, one per matched answer."""
         parts = []
         for reason in reasons:
             if reason.answer is Answer.ROLE:
-                parts.append(
-                    self.t("reason_role_only")
-                    if reason.only_for_this_role
-                    else self.t("reason_role", role=self.t(f"role_{reason.value}"))
-                )
+                key = "reason_role_only" if reason.only_for_this_role else None
+                parts.append(self.t(key or f"reason_role_{reason.value}"))
             elif reason.answer is Answer.THEME:
                 parts.append(self.t("reason_theme", theme=themes[reason.value].title(self.lang)))
             elif reason.answer is Answer.NEED:
-                parts.append(self.t("reason_need", need=self.t(f"need_{reason.value}")))
+                parts.append(self.t(f"reason_need_{reason.value}"))
             else:
-                parts.append(self.t("reason_format", format=self.t(f"format_{reason.value}")))
-        return self.t("finder_why", reasons="; ".join(parts))
+                parts.append(self.t(f"reason_format_{reason.value}"))
+        return self.t("finder_why", reasons=" ".join(parts))
+
+    def search_reason(self, terms: list[str]) -> str:
+        """Why a search hit fits: the keywords, themes or synonyms of the question it matched."""
+        if not terms:
+            return self.t("answers_reason_general")
+        shown = [f"'{term}'" for term in terms[:3]]
+        listed = (
+            ", ".join(shown[:-1]) + f" {self.t('and')} {shown[-1]}" if len(shown) > 1 else shown[0]
+        )
+        return self.t("answers_reason", terms=listed)
 
     def recommendations(
         self, result: FinderResult, items: Mapping[str, ToolkitItem], themes: Mapping[str, Theme]
@@ -102,6 +115,8 @@ class Views:
             }
             for r in result.recommendations
         ]
+        # An item gets one "more about" button per card: a recommended offer has its own.
+        has_button = {r.offer.id for r in result.recommendations}
         exclusions = []
         for excluded in result.exclusions:
             instead = items.get(excluded.exclusion.instead or "")
@@ -109,11 +124,17 @@ class Views:
                 {
                     "title": excluded.offer.title(self.lang),
                     "reason": excluded.exclusion.reason(self.lang),
-                    "instead": {"id": instead.id, "title": instead.title(self.lang)}
+                    "instead": {
+                        "id": instead.id,
+                        "title": instead.title(self.lang),
+                        "button": instead.id not in has_button,
+                    }
                     if instead
                     else None,
                 }
             )
+            if instead is not None:
+                has_button.add(instead.id)
         return {"offers": offers, "exclusions": exclusions}
 
     def item(self, item: ToolkitItem, items: Mapping[str, ToolkitItem]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def recommend(catalog: OfferCatalog, answers: FinderAnswers, *, limit: int = 3) 
         if exclusion is not None or answers.role not in offer.roles:
             # An offer that is simply not for this role, without a not_for entry, has no reason
             # or alternative to tell the manager, so it is left out silently.
-            if exclusion is not None and _is_relevant(offer, answers):
+            if exclusion is not None and _answered_for(offer, answers):
                 exclusions.append(ExcludedOffer(offer, exclusion))
             continue
         reasons = _reasons(offer, answers)
@@ -122,6 +122,16 @@ def _is_relevant(offer: Offer, answers: FinderAnswers) -> bool:
     if answers.theme is None and answers.need is None:
         return True
     return answers.theme in offer.themes or answers.need in offer.needs
+
+
+def _answered_for(offer: Offer, answers: FinderAnswers) -> bool:
+    """Tell whether the manager's own answers (a theme or a need, not a skip) point at an offer.
+
+    Only then is "not for you" worth saying: an offer they did not ask about is left out.
+    """
+    return (answers.theme is not None and answers.theme in offer.themes) or (
+        answers.need is not None and answers.need in offer.needs
+    )
 
 
 def _reasons(offer: Offer, answers: FinderAnswers) -> list[Reason]:

@@ -44,7 +44,7 @@ def test_chat_shows_the_welcome_and_walks_the_finder_by_numbers(tmp_path: Path) 
 def test_chat_answers_a_free_question_and_opens_an_item(tmp_path: Path) -> None:
     out = chat(tmp_path, ["mijn team maakt grapjes over afkomst, wat kan ik doen?", "1"])
     assert "Dit vond ik bij je vraag" in out
-    assert "Omdat je schreef over:" in out
+    assert "Waarom dit past: je vraag gaat over" in out
     assert "Als leidinggevende zet jij de norm." in out
 
 

@@ -114,11 +114,21 @@ def test_excluded_offer_that_fits_neither_theme_nor_need_is_not_reported() -> No
     assert result.exclusions == []
 
 
-def test_excluded_offer_is_reported_when_theme_and_need_were_skipped() -> None:
+def test_excluded_offer_is_not_reported_when_theme_and_need_were_skipped() -> None:
+    # "Not for you" only for an offer the manager's own answers pointed at.
     exclusion = Exclusion(role=Role.DIRECTEUR, reason=_text("eigen programma"))
     catalog = catalog_of(make_offer("coaching", not_for=[exclusion]))
 
     result = recommend(catalog, FinderAnswers(role=Role.DIRECTEUR, format=Format.EEN_OP_EEN))
+
+    assert result.exclusions == []
+
+
+def test_excluded_offer_is_reported_when_the_need_asked_for_points_at_it() -> None:
+    exclusion = Exclusion(role=Role.DIRECTEUR, reason=_text("eigen programma"))
+    catalog = catalog_of(make_offer("coaching", needs=[Need.DILEMMA], not_for=[exclusion]))
+
+    result = recommend(catalog, FinderAnswers(role=Role.DIRECTEUR, need=Need.DILEMMA))
 
     assert [e.offer.id for e in result.exclusions] == ["coaching"]
 
@@ -190,9 +200,10 @@ def test_skipping_theme_and_need_recommends_every_offer_open_to_the_role() -> No
 def test_limit_caps_the_recommendations_but_not_the_exclusions() -> None:
     exclusion = Exclusion(role=Role.TEAMMANAGER, reason=_text("nee"))
     offers = [make_offer(f"o{n}") for n in range(5)]
-    catalog = catalog_of(*offers, make_offer("x", roles=[Role.TREKKER], not_for=[exclusion]))
+    excluded = make_offer("x", roles=[Role.TREKKER], needs=[Need.LEREN], not_for=[exclusion])
+    catalog = catalog_of(*offers, excluded)
 
-    result = recommend(catalog, FinderAnswers(role=Role.TEAMMANAGER), limit=2)
+    result = recommend(catalog, FinderAnswers(role=Role.TEAMMANAGER, need=Need.LEREN), limit=2)
 
     assert [r.offer.id for r in result.recommendations] == ["o0", "o1"]
     assert [e.offer.id for e in result.exclusions] == ["x"]
