@@ -15,6 +15,7 @@ from typing import Any
 from content.loader import Catalog
 from content.schema import LANGS, Lang, Need, Role
 from content.templates import Templates
+from dialogs.contact import BureauContact
 from dialogs.views import Views
 from services.matching import FinderAnswers, recommend
 
@@ -50,6 +51,14 @@ def _question(kit: SampleKit) -> dict[str, Any]:
 
 def _question_retry(kit: SampleKit) -> dict[str, Any]:
     return {**_question(kit), "step": 3, "skippable": True, "retry": True}
+
+
+def _second_miss(kit: SampleKit) -> dict[str, Any]:
+    return {**_question_retry(kit), "ask": "hoe voer ik een moeilijk gesprek"}
+
+
+def _contact(contact: BureauContact, intro_key: str | None) -> Sample:
+    return lambda kit: {"intro": kit.text(intro_key) if intro_key else "", **contact.values()}
 
 
 def _recommendations(role: Role, need: Need | None) -> Sample:
@@ -91,10 +100,24 @@ def _problem(problem: str) -> Sample:
 SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "welcome": (("welcome", lambda kit: {}),),
     "menu": (("menu", lambda kit: {}),),
-    "question": (("first question", _question), ("retry, skippable", _question_retry)),
+    "question": (
+        ("first question", _question),
+        ("retry, skippable", _question_retry),
+        ("second miss: ask it as a question, or stop", _second_miss),
+    ),
+    "contact": (
+        (
+            "a flow not there yet, e-mail and page set",
+            _contact(
+                BureauContact("bureau@example.invalid", "https://example.invalid/bureau"),
+                "not_yet_help_request",
+            ),
+        ),
+        ("no contact filled in", _contact(BureauContact(), None)),
+    ),
     "recommendations": (
         ("team manager, dilemma", _recommendations(Role.TEAMMANAGER, Need.DILEMMA)),
-        ("director (with what is not for them)", _recommendations(Role.DIRECTEUR, None)),
+        ("director (with what is not for them)", _recommendations(Role.DIRECTEUR, Need.DILEMMA)),
     ),
     "item": (("toolkit item", _item),),
     "answers": (("two hits", _answers),),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bot.chat import TeamsUser
 from bot.local_connector import LocalConnector
@@ -15,15 +16,21 @@ from tests.web.conftest import RunningBot, start_bot
 from tests.web.test_messages import cards
 from tests.web.test_offers import buttons, texts
 
+# One bot (and one event loop) for the module: each test talks as its own new user.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 EMAIL = "inclusie@example.invalid"
 PAGE = "https://intranet.example.invalid/bureau-id"
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningBot]:
     """A bot with the Bureau's contact filled in."""
     async for running in start_bot(
-        tmp_path, LocalConnector(), BUREAU_CONTACT_EMAIL=EMAIL, BUREAU_CONTACT_URL=PAGE
+        tmp_path_factory.mktemp("bot"),
+        LocalConnector(),
+        BUREAU_CONTACT_EMAIL=EMAIL,
+        BUREAU_CONTACT_URL=PAGE,
     ):
         yield running
 
@@ -82,16 +89,15 @@ async def test_asking_how_to_reach_the_bureau_gets_its_contact(
     assert f"Mail naar {EMAIL}, of kijk op de pagina van het Bureau." in texts(card)
 
 
-async def test_an_empty_contact_setting_is_left_out_without_a_gap(
-    running_bot: RunningBot,
-) -> None:
-    _, messages = await running_bot.send(running_bot.user().says("hoe bereik ik het bureau"))
-    (card,) = cards(messages)
-    said = " ".join(texts(card))
-    assert "Mail naar" not in said and "@" not in said
-    assert "Vraag je eigen leidinggevende" in said
-    assert not [b for b in buttons(card) if "url" in b]
-    assert offers_a_next_step(messages)
+async def test_an_empty_contact_setting_is_left_out_without_a_gap(tmp_path: Path) -> None:
+    async for running in start_bot(tmp_path, LocalConnector()):
+        _, messages = await running.send(running.user().says("hoe bereik ik het bureau"))
+        (card,) = cards(messages)
+        said = " ".join(texts(card))
+        assert "Mail naar" not in said and "@" not in said
+        assert "Vraag je eigen leidinggevende" in said
+        assert not [b for b in buttons(card) if "url" in b]
+        assert offers_a_next_step(messages)
 
 
 async def test_only_the_email_shows_only_the_mail_button(tmp_path: Path) -> None:

@@ -1,0 +1,59 @@
+"""What the result cards say about each offer, for every offer in the toolkit."""
+
+from __future__ import annotations
+
+import pytest
+
+from content.loader import Catalog, load_catalog
+from content.schema import LANGS, Lang
+from content.templates import Templates, load_templates
+from dialogs.views import Views
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def templates() -> Templates:
+    return load_templates()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(
+    "links",
+    [{}, {"TOOLKIT_ID_URL": "https://x.invalid/t", "BUREAU_CONTACT_EMAIL": "id@x.invalid"}],
+)
+def test_how_to_get_an_offer_always_says_how(
+    catalog: Catalog, templates: Templates, lang: Lang, links: dict[str, str]
+) -> None:
+    views = Views(templates, lang, links)
+    for offer in catalog.offers.values():
+        how = views.offer_facts(offer)[-1]["value"]
+        assert "Bureau I&D" in how or "link" in how, (offer.id, how)
+        assert "Alleen ter informatie" not in how and "{" not in how
+
+
+def test_how_names_the_bureau_address_when_it_is_set(
+    catalog: Catalog, templates: Templates
+) -> None:
+    views = Views(templates, "nl", {"BUREAU_CONTACT_EMAIL": "id@x.invalid"})
+    how = views.offer_facts(catalog.offers["wethoudersgesprekken"])[-1]["value"]
+    assert (
+        how == "Aanmelden via deze bot kan nog niet. Meld je aan bij Bureau I&D via id@x.invalid."
+    )
+
+
+def test_a_link_offer_without_its_link_has_no_button(
+    catalog: Catalog, templates: Templates
+) -> None:
+    views = Views(templates, "nl", {})
+    assert views.next_steps(catalog.offers["toolkit-id"]) == []
+    linked = Views(templates, "nl", {"TOOLKIT_ID_URL": "https://x.invalid/t"})
+    assert linked.next_steps(catalog.offers["toolkit-id"])[0]["url"] == "https://x.invalid/t"
+
+
+def test_capacity_is_a_number_under_its_own_title(catalog: Catalog, templates: Templates) -> None:
+    facts = Views(templates, "nl", {}).offer_facts(catalog.offers["coaching-pilot"])
+    assert {"title": "Aantal plekken", "value": "10"} in facts
