@@ -21,15 +21,18 @@ from bot.auth import use_async_signing_keys
 from bot.claims import production_auth_configuration
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.devchat import add_dev_chat
+from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot, use_lazy_state_managers
 from bot.menu_actions import register_menu_actions
 from bot.remember import RememberConversation
 from bot.service_url import ServiceUrlPolicy
+from bot.sender import ProactiveSender
 from bot.settings import Settings
 from bot.typing import ShowTyping
 from content.loader import Catalog, load_catalog
+from content.render import Renderer
 from content.search import SearchIndex
 from content.templates import Templates, load_templates
 from content.verbs import Verb
@@ -38,6 +41,7 @@ from dialogs.contact import BureauContact
 from dialogs.finder import FinderDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
+from services.quiet_hours import QuietHours
 from storage.bot_state import FastConversationState, SqlStorage
 from storage.db import create_engine, create_session_factory, ping
 from storage.state_drivers import close_driver
@@ -61,6 +65,8 @@ class Wegwijzer:
     actions: ActionRouter
     replies: Replies
     service_urls: ServiceUrlPolicy
+    dispatcher: Dispatcher
+    proactive_http: ConnectorHttp
 
 
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
@@ -126,6 +132,7 @@ def build(
     )
     adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
+    dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates)
     return Wegwijzer(
         settings=settings,
         engine=engine,
@@ -137,7 +144,44 @@ def build(
         service_urls=ServiceUrlPolicy(
             settings.ALLOWED_SERVICE_URL_HOSTS, allow_any_loopback=not settings.is_production
         ),
+        dispatcher=dispatcher,
+        proactive_http=proactive_http,
     )
+
+
+def build_dispatcher(
+    settings: Settings, engine: AsyncEngine, templates: Templates
+) -> tuple[Dispatcher, ConnectorHttp]:
+    """The outbox dispatcher, with a sender on an adapter of its own.
+
+    The sender's adapter runs no turn middleware (a proactive send is no user's turn) and its
+    HTTP client tries each call once: the dispatcher owns retries, within Teams' limits.
+    """
+    http = ConnectorHttp(attempts=1, timeout=settings.OUTBOX_SEND_TIMEOUT_SECONDS)
+    adapter = WegwijzerAdapter(
+        CachingAuthentication(ConfigurationBotFrameworkAuthentication(settings), http)
+    )
+    limits = DispatchLimits(
+        rate_per_second=settings.OUTBOX_RATE_PER_SECOND,
+        max_attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        send_timeout=settings.OUTBOX_SEND_TIMEOUT_SECONDS,
+        lease_seconds=settings.OUTBOX_LEASE_SECONDS,
+    )
+    quiet_hours = QuietHours(
+        start=settings.QUIET_HOURS_START,
+        end=settings.QUIET_HOURS_END,
+        weekends=settings.QUIET_HOURS_WEEKENDS,
+        timezone=settings.QUIET_HOURS_TIMEZONE,
+    )
+    dispatcher = Dispatcher(
+        engine,
+        create_session_factory(engine),
+        ProactiveSender(adapter, Renderer(templates), app_id=settings.APP_ID),
+        limits=limits,
+        quiet_hours=quiet_hours,
+        tenant_id=settings.APP_TENANTID or None,
+    )
+    return dispatcher, http
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
@@ -172,7 +216,14 @@ async def _readyz(request: web.Request) -> web.Response:
     )
 
 
+async def _start_dispatcher(app: web.Application) -> None:
+    if app[APP_KEY].settings.OUTBOX_ENABLED:
+        app[APP_KEY].dispatcher.start()
+
+
 async def _dispose(app: web.Application) -> None:
+    await app[APP_KEY].dispatcher.stop()
+    await app[APP_KEY].proactive_http.close()
     await app[APP_KEY].connector_http.close()
     await close_driver(app[APP_KEY].engine)
     await app[APP_KEY].engine.dispose()
@@ -188,6 +239,7 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
     app.router.add_get("/readyz", _readyz)
     if not settings.is_production:
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
+    app.on_startup.append(_start_dispatcher)
     app.on_cleanup.append(_dispose)
     # What start-up built (modules, content, search index, compiled templates) lives as long as
     # the process: leave it out of the garbage collector's full passes, which otherwise walked

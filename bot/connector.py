@@ -26,13 +26,19 @@ import time
 import weakref
 from collections import OrderedDict
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 import jwt
 import requests
-from botbuilder.schema import Activity, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    ConversationParameters,
+    ConversationResourceResponse,
+    ResourceResponse,
+)
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.auth import (
@@ -67,11 +73,27 @@ FIRST_RETRY_DELAY = 0.2  # seconds; later tries back off exponentially
 
 
 class ConnectorError(Exception):
-    """The Bot Connector answered with an error status."""
+    """The Bot Connector answered with an error status (and, on 429, how long to wait)."""
 
-    def __init__(self, status: int, method: str) -> None:
+    def __init__(self, status: int, method: str, retry_after: float | None = None) -> None:
         super().__init__(f"Bot Connector answered {status} to {method}")
         self.status = status
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header's delay in seconds (it may also be an HTTP date), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
 
 
 class _Transient(ConnectorError):
@@ -169,7 +191,9 @@ class ConnectorHttp:
         if status == 401 and token is not None:
             self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
         if status in RETRIED_STATUSES:
-            raise _Transient(status, method)
+            raise _Transient(
+                status, method, retry_after_seconds(response.get_header("retry-after"))
+            )
         if status >= 300:
             raise ConnectorError(status, method)
         content_type = (response.get_header("content-type") or "").partition(";")[0]
@@ -255,6 +279,22 @@ class PooledConversations(ConversationsOperations):
     ) -> ResourceResponse:
         return await self._activity_call(
             "PUT", self._url(conversation_id, activity_id), conversation_id, activity
+        )
+
+    async def create_conversation(
+        self, parameters: ConversationParameters, *_: Any, **__: Any
+    ) -> ConversationResourceResponse:
+        """Open a conversation (a personal chat with one person, or a new channel thread)."""
+        answer = await self._http.call(
+            "POST",
+            self._base.rstrip("/"),
+            self._credentials,
+            body=json.dumps(self._serialize.body(parameters, "ConversationParameters")).encode(),
+        )
+        return ConversationResourceResponse(
+            id=answer.get("id"),
+            activity_id=answer.get("activityId"),
+            service_url=answer.get("serviceUrl"),
         )
 
     async def delete_activity(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,18 @@ class Settings(BaseSettings):
     # How a manager reaches Bureau I&D where the bot has no flow yet; an empty one is left out.
     BUREAU_CONTACT_EMAIL: str = Field(default="", pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     BUREAU_CONTACT_URL: str = Field(default="", pattern=r"^$|^https://\S+$")
+    # The outbox dispatcher (bot/dispatcher.py): Teams allows about 50 proactive messages a
+    # second per tenant; staying well under leaves room for replies in turns.
+    OUTBOX_ENABLED: bool = True
+    OUTBOX_RATE_PER_SECOND: float = Field(default=20.0, gt=0, le=50)
+    OUTBOX_MAX_ATTEMPTS: int = Field(default=6, ge=1, le=50)
+    OUTBOX_SEND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0, le=300)
+    OUTBOX_LEASE_SECONDS: float = Field(default=120.0, gt=0)
+    # Quiet hours for messages that can wait (reminders, notices): local time, and weekends.
+    QUIET_HOURS_START: time = time(20, 0)
+    QUIET_HOURS_END: time = time(8, 0)
+    QUIET_HOURS_WEEKENDS: bool = True
+    QUIET_HOURS_TIMEZONE: str = "Europe/Amsterdam"
 
     @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
     @classmethod
@@ -138,6 +151,21 @@ class Settings(BaseSettings):
             )
         if not self.ALLOWED_TENANT_IDS:
             raise SettingsError("production needs ALLOWED_TENANT_IDS (the city's tenant id)")
+        return self
+
+    @model_validator(mode="after")
+    def _check_outbox(self) -> Self:
+        try:
+            ZoneInfo(self.QUIET_HOURS_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"QUIET_HOURS_TIMEZONE {self.QUIET_HOURS_TIMEZONE!r} is not a known time zone"
+            ) from None
+        if self.OUTBOX_LEASE_SECONDS < self.OUTBOX_SEND_TIMEOUT_SECONDS + 2 * 10:
+            raise SettingsError(
+                "OUTBOX_LEASE_SECONDS must be at least OUTBOX_SEND_TIMEOUT_SECONDS + 20: "
+                "a lease must outlast any send"
+            )
         return self
 
     def links(self) -> dict[str, str]:

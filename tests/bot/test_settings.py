@@ -175,3 +175,33 @@ def test_serve_refuses_an_unsafe_setting_in_one_clear_line(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "configuration refused" in err and setting in err
+
+
+def test_outbox_defaults_are_twenty_a_second_and_quiet_evenings_in_amsterdam() -> None:
+    settings = load_settings()
+    assert settings.OUTBOX_RATE_PER_SECOND == 20
+    assert (str(settings.QUIET_HOURS_START), str(settings.QUIET_HOURS_END)) == (
+        "20:00:00",
+        "08:00:00",
+    )
+    assert (settings.QUIET_HOURS_WEEKENDS, settings.QUIET_HOURS_TIMEZONE) == (
+        True,
+        "Europe/Amsterdam",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("QUIET_HOURS_TIMEZONE", "Mars/Olympus", "not a known time zone"),
+        ("OUTBOX_LEASE_SECONDS", "30", "a lease must outlast any send"),
+        ("OUTBOX_RATE_PER_SECOND", "60", "OUTBOX_RATE_PER_SECOND"),
+        ("QUIET_HOURS_START", "25:00", "QUIET_HOURS_START"),
+    ],
+)
+def test_unsafe_outbox_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=problem):
+        load_settings()

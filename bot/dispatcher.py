@@ -1,0 +1,430 @@
+"""The outbox dispatcher: sends what is due, within Teams' limits, once, from one instance.
+
+Every instance runs one (started and stopped with the app). On PostgreSQL only the instance
+holding an advisory lock sends (`SendingRole`), so the tenant-wide rate holds with any number of
+instances; when it dies its connection closes, the lock is free, and another takes over. Leases
+are the second guard: a message is claimed by one dispatcher (`FOR UPDATE SKIP LOCKED`), and
+every outcome is written only while the lease is still held. A lease is always longer than a
+send may take (`send_timeout`, enforced), and renewed before a send when a pause ate into it.
+
+Limits: a tenant-wide rate (aiolimiter, one message per 1/rate seconds, so no one-second window
+ever holds more than the rate), at most one message per `per_conversation_seconds` to a
+conversation, and one message at a time per recipient in the order they were queued (the claim
+takes only the first pending message of each recipient). A 429 pauses all sending for its
+Retry-After; 412, 5xx and dropped connections are tried again after an exponential backoff with
+jitter (tenacity's wait), up to `max_attempts`, then failed with the reason; 403 and 404 mark
+the conversation unreachable until the person's next turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
+from services.conversations import ConversationRecord, ConversationScope
+from services.outbox import QUIET_HOURS_KINDS, REMINDER_KINDS, MessageKind, OutboxState
+from services.quiet_hours import QuietHours
+from storage.outbox import ClaimedMessage, SqlOutboxRepository
+from storage.types import utcnow
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# The advisory lock the sending instance holds (8 bytes of "outbox" plus a version).
+SENDING_LOCK_KEY = int.from_bytes(b"outbox01", "big") - (1 << 63)
+ROLE_CHECK_SECONDS = 5.0
+OPENER_TTL_SECONDS = 60.0
+MAX_BATCH = 500
+KNOWN_KINDS = frozenset(kind.value for kind in MessageKind)
+
+
+class Sender(Protocol):
+    async def send(
+        self, message: ClaimedMessage, *, opener: ConversationRecord | None = None
+    ) -> Outcome: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchLimits:
+    rate_per_second: float = 20.0
+    per_conversation_seconds: float = 1.0
+    max_attempts: int = 6
+    send_timeout: float = 30.0
+    lease_seconds: float = 120.0
+    poll_seconds: float = 1.0
+    backoff_initial: float = 2.0
+    backoff_max: float = 900.0
+    # How much longer than a send a lease must last: covers the clocks of two instances
+    # differing a little, and the writes around a send.
+    lease_margin: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.rate_per_second <= 0:
+            raise ValueError("the rate must be above zero")
+        if self.lease_seconds < self.send_timeout + 2 * self.lease_margin:
+            raise ValueError("a lease must last longer than a send can take")
+
+    @property
+    def batch(self) -> int:
+        return max(1, min(MAX_BATCH, int(self.rate_per_second * 2)))
+
+
+class SendingRole:
+    """Whether this instance may send: always on SQLite, under an advisory lock on PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._checked = 0.0
+
+    @property
+    def shared(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    async def hold(self) -> bool:
+        """Take or keep the role; False while another instance has it."""
+        if not self.shared:
+            return True
+        if self._connection is not None:
+            if time.monotonic() - self._checked < ROLE_CHECK_SECONDS:
+                return True
+            try:
+                await self._connection.execute(text("SELECT 1"))
+                self._checked = time.monotonic()
+                return True
+            except Exception:
+                log.warning("outbox: lost the connection holding the sending role")
+                await self._drop()
+                return False
+        connection = await self._engine.connect()
+        try:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            held = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": SENDING_LOCK_KEY}
+            )
+        except BaseException:
+            await connection.close()
+            raise
+        if not held:
+            await connection.close()
+            return False
+        self._connection, self._checked = connection, time.monotonic()
+        log.info("outbox: this instance sends")
+        return True
+
+    async def release(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": SENDING_LOCK_KEY}
+                )
+            await self._drop()
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
+@dataclass
+class DispatchCounts:
+    """What this dispatcher did since it started, by outcome (for /metrics and logs)."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+class Dispatcher:
+    """Takes due outbox messages with a lease and sends them within the limits."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        sender: Sender,
+        *,
+        limits: DispatchLimits | None = None,
+        quiet_hours: QuietHours | None = None,
+        tenant_id: str | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.limits = limits or DispatchLimits()
+        self.quiet_hours = quiet_hours or QuietHours()
+        self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+        self.counts = DispatchCounts()
+        self.role = SendingRole(engine)
+        self._session_factory = session_factory
+        self._sender = sender
+        self._tenant_id = tenant_id
+        self._clock = clock
+        # One message per 1/rate seconds: a leaky bucket of one never lets a window overflow.
+        self._limiter = AsyncLimiter(1, 1 / self.limits.rate_per_second)
+        self._paused_until = 0.0  # monotonic; a 429 pauses every send until then
+        self._last_sent: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._opener: tuple[float, ConversationRecord | None] | None = None
+        self._backoff = wait_exponential_jitter(
+            initial=self.limits.backoff_initial, max=self.limits.backoff_max, jitter=1
+        )
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in the background until `stop`."""
+        if self._task is None:
+            self._stopping.clear()
+            self._task = asyncio.create_task(self.run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop claiming, let messages in flight finish, release the role."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, self.limits.send_timeout + self.limits.lease_margin)
+            except TimeoutError:
+                log.warning("outbox: dispatcher did not stop in time; its leases will expire")
+        await self.role.release()
+
+    async def run(self) -> None:
+        """Send what is due, again and again, while this instance holds the sending role."""
+        while not self._stopping.is_set():
+            try:
+                sent = await self.run_once() if await self.role.hold() else 0
+            except Exception:
+                log.exception("outbox: dispatch round failed; trying again")
+                sent = 0
+            if sent == 0:
+                await self._sleep(self.limits.poll_seconds)
+
+    async def run_once(self) -> int:
+        """Send everything due now (later messages of a recipient included); how many finished."""
+        in_flight: set[asyncio.Task[None]] = set()
+        finished = 0
+        try:
+            while True:
+                room = self.limits.batch - len(in_flight)
+                claimed = (
+                    await self._claim(room) if room > 0 and not self._stopping.is_set() else []
+                )
+                for message in claimed:
+                    in_flight.add(asyncio.create_task(self._deliver(message)))
+                if not in_flight:
+                    return finished
+                done, in_flight = await asyncio.wait(
+                    in_flight, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
+                )
+                finished += len(done)
+        finally:
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+    # -- one message -----------------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[ClaimedMessage]:
+        async with UnitOfWork(self._session_factory) as uow:
+            claimed = await uow.outbox.claim(
+                owner=self.owner,
+                now=self._clock(),
+                lease=timedelta(seconds=self.limits.lease_seconds),
+                limit=limit,
+            )
+            await uow.commit()
+        return claimed
+
+    async def _deliver(self, message: ClaimedMessage) -> None:
+        try:
+            await self._deliver_one(message)
+        except Exception:
+            # Left leased: it is taken again when the lease expires.
+            log.exception("outbox: message %s could not be handled", message.id)
+
+    async def _deliver_one(self, message: ClaimedMessage) -> None:
+        if message.kind not in KNOWN_KINDS:
+            await self._finish(message, Failed("unknown kind"))
+            return
+        kind = MessageKind(message.kind)
+        if kind in REMINDER_KINDS and not message.reminders_on:
+            await self._finish(message, OutboxState.SKIPPED, "reminders off", counts=False)
+            return
+        now = self._clock()
+        if kind in QUIET_HOURS_KINDS and self.quiet_hours.is_quiet(now):
+            async with UnitOfWork(self._session_factory) as uow:
+                await uow.outbox.defer(
+                    message.id, owner=self.owner, until=self.quiet_hours.next_allowed(now)
+                )
+                await uow.commit()
+            return
+        if not await self._wait_turn(message):
+            await self._release(message)
+            return
+        async with self._limiter:
+            if not await self._wait_for_pause() or not await self._keep_lease(message):
+                await self._release(message)
+                return
+            opener = await self._opener_for(message)
+            try:
+                async with asyncio.timeout(self.limits.send_timeout):
+                    outcome = await self._sender.send(message, opener=opener)
+            except TimeoutError:
+                outcome = RetryAfter("timeout")
+            self._last_sent[message.recipient] = time.monotonic()
+            self._last_sent.move_to_end(message.recipient)
+            while len(self._last_sent) > 100_000:
+                self._last_sent.popitem(last=False)
+        await self._record(message, outcome)
+
+    async def _wait_turn(self, message: ClaimedMessage) -> bool:
+        """Wait until this conversation may get another message; False when stopping."""
+        last = self._last_sent.get(message.recipient)
+        if last is None:
+            return not self._stopping.is_set()
+        wait = last + self.limits.per_conversation_seconds - time.monotonic()
+        return await self._sleep(wait) if wait > 0 else not self._stopping.is_set()
+
+    async def _wait_for_pause(self) -> bool:
+        while (wait := self._paused_until - time.monotonic()) > 0:
+            if not await self._sleep(wait):
+                return False
+        return not self._stopping.is_set()
+
+    async def _keep_lease(self, message: ClaimedMessage) -> bool:
+        left = (message.lease_until - self._clock()).total_seconds()
+        if left > self.limits.send_timeout + self.limits.lease_margin:
+            return True
+        async with UnitOfWork(self._session_factory) as uow:
+            kept = await uow.outbox.renew(
+                message.id,
+                owner=self.owner,
+                until=self._clock() + timedelta(seconds=self.limits.lease_seconds),
+            )
+            await uow.commit()
+        if not kept:
+            log.warning("outbox: lost the lease on message %s before sending it", message.id)
+        return kept
+
+    async def _opener_for(self, message: ClaimedMessage) -> ConversationRecord | None:
+        if message.reference is not None or message.scope != ConversationScope.PERSONAL:
+            return None
+        if self._opener is not None and time.monotonic() - self._opener[0] < OPENER_TTL_SECONDS:
+            return self._opener[1]
+        async with UnitOfWork(self._session_factory) as uow:
+            opener = await uow.outbox.any_reference(self._tenant_id)
+        self._opener = (time.monotonic(), opener)
+        return opener
+
+    async def _record(self, message: ClaimedMessage, outcome: Outcome) -> None:
+        now = self._clock()
+        if isinstance(outcome, RetryAfter) and outcome.seconds is not None:
+            # Throttled: every send waits, and this message goes first when the pause ends.
+            self._paused_until = max(self._paused_until, time.monotonic() + outcome.seconds)
+            log.warning("outbox: throttled by Teams; pausing %.1f s", outcome.seconds)
+        async with UnitOfWork(self._session_factory) as uow:
+            outbox = uow.outbox
+            if isinstance(outcome, Sent):
+                kept = await outbox.mark_sent(
+                    message.id,
+                    owner=self.owner,
+                    conversation_id=outcome.conversation_id,
+                    activity_id=outcome.activity_id,
+                    now=now,
+                )
+                if not kept:
+                    log.warning("outbox: message %s was sent after its lease ran out", message.id)
+                if outcome.new_reference is not None:
+                    await uow.conversations.upsert(outcome.new_reference)
+                self.counts.outcomes["sent"] += 1
+            elif isinstance(outcome, RetryAfter):
+                await self._retry(outbox, message, outcome, now)
+            elif isinstance(outcome, Unreachable):
+                await outbox.mark_done(
+                    message.id, owner=self.owner, state=OutboxState.UNREACHABLE,
+                    reason=outcome.reason,
+                )  # fmt: skip
+                if message.reference is not None and outcome.reason.startswith("http"):
+                    await outbox.mark_unreachable(scope=message.scope, owner=message.owner, now=now)
+                self.counts.outcomes["unreachable"] += 1
+            else:
+                await outbox.mark_done(
+                    message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
+                )
+                self.counts.outcomes["failed"] += 1
+            await uow.commit()
+
+    async def _retry(
+        self,
+        outbox: SqlOutboxRepository,
+        message: ClaimedMessage,
+        outcome: RetryAfter,
+        now: datetime,
+    ) -> None:
+        if outcome.seconds is not None:
+            await outbox.mark_retry(
+                message.id,
+                owner=self.owner,
+                at=now + timedelta(seconds=outcome.seconds),
+                reason=outcome.reason,
+                counts=False,
+            )
+            self.counts.outcomes["throttled"] += 1
+            return
+        attempt = message.attempts + 1
+        if attempt >= self.limits.max_attempts:
+            await outbox.mark_done(
+                message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
+            )
+            self.counts.outcomes["failed"] += 1
+            return
+        state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        state.attempt_number = attempt
+        delay = self._backoff(state)
+        await outbox.mark_retry(
+            message.id, owner=self.owner, at=now + timedelta(seconds=delay), reason=outcome.reason
+        )
+        self.counts.outcomes["retried"] += 1
+
+    async def _finish(
+        self,
+        message: ClaimedMessage,
+        outcome: Failed | OutboxState,
+        reason: str = "",
+        *,
+        counts: bool = True,
+    ) -> None:
+        if isinstance(outcome, Failed):
+            await self._record(message, outcome)
+            return
+        async with UnitOfWork(self._session_factory) as uow:
+            await uow.outbox.mark_done(
+                message.id, owner=self.owner, state=outcome, reason=reason, counts=counts
+            )
+            await uow.commit()
+        self.counts.outcomes[outcome.value] += 1
+
+    async def _release(self, message: ClaimedMessage) -> None:
+        async with UnitOfWork(self._session_factory) as uow:
+            await uow.outbox.release(message.id, owner=self.owner)
+            await uow.commit()
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep, waking early when stopping; False when stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=max(0.0, seconds))
+        return not self._stopping.is_set()
