@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -25,6 +26,7 @@ from services.conversations import (
 log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
+INSTALLATION_UPDATE = "installationUpdate"
 
 
 def conversation_record(activity: Activity) -> ConversationRecord | None:
@@ -78,36 +80,46 @@ def reference_json(activity: Activity) -> dict[str, Any]:
 
 
 class RememberConversation(Middleware):
-    """Upserts the conversation reference, skipping the write when this instance stored it as is."""
+    """Upserts the conversation reference, skipping the write when this instance stored it as is.
+
+    The skip lasts `refresh_after` seconds: the upsert also clears the mark the outbox sets when
+    Teams refuses a message (403, 404), so a person who talks to the bot again, through any
+    instance, is reachable again within that time. An installation update always writes.
+    """
 
     def __init__(
         self,
         uow_factory: Callable[[], AbstractAsyncContextManager[ConversationWritesUnitOfWork]],
         *,
         cache_size: int = 10_000,
+        refresh_after: float = 600.0,
     ) -> None:
         self._uow_factory = uow_factory
-        self._stored: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._stored: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
+        self._refresh_after = refresh_after
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         record = conversation_record(context.activity)
         if record is not None:
-            await self._remember(record)
+            await self._remember(record, always=context.activity.type == INSTALLATION_UPDATE)
         await logic()
 
-    async def _remember(self, record: ConversationRecord) -> None:
+    async def _remember(self, record: ConversationRecord, *, always: bool = False) -> None:
         key = (record.scope, record.owner)
         fingerprint = hashlib.blake2b(
             _canonical(record.reference) + (record.locale or "").encode(),
             digest_size=16,
         ).hexdigest()
-        if self._stored.get(key) == fingerprint:
+        now = time.monotonic()
+        stored = self._stored.get(key)
+        fresh = stored is not None and now - stored[1] < self._refresh_after
+        if not always and fresh and stored is not None and stored[0] == fingerprint:
             self._stored.move_to_end(key)
             return
         async with self._uow_factory() as uow:
             await remember_conversation(uow=uow, reference=record)
-        self._stored[key] = fingerprint
+        self._stored[key] = (fingerprint, now)
         self._stored.move_to_end(key)
         while len(self._stored) > self._cache_size:
             self._stored.popitem(last=False)

@@ -1,10 +1,11 @@
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.remember import conversation_record, reference_json
+from bot.remember import RememberConversation, conversation_record, reference_json
 from bot.wire import activity_from_json, to_json
 
 
@@ -78,3 +79,46 @@ def test_the_reference_is_bot_frameworks_without_activity_id_and_names(name: str
         expected.get(party, {}).pop("name", None)
 
     assert reference_json(incoming) == expected
+
+
+class CountingUnitOfWork:
+    """Counts the references written; enough of a unit of work for the middleware."""
+
+    def __init__(self, written: list[str]) -> None:
+        self.written = written
+        self.conversations = self
+
+    async def upsert(self, record: Any) -> None:
+        self.written.append(record.owner)
+
+    async def commit(self) -> None:
+        pass
+
+    async def __aenter__(self) -> "CountingUnitOfWork":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        pass
+
+
+async def _turn(middleware: RememberConversation, incoming: Activity) -> None:
+    async def logic() -> None:
+        pass
+
+    await middleware.on_turn(SimpleNamespace(activity=incoming), logic)  # type: ignore[arg-type]
+
+
+async def test_an_unchanged_reference_is_written_again_after_a_while_and_on_every_install() -> None:
+    written: list[str] = []
+    cached = RememberConversation(lambda: CountingUnitOfWork(written))
+    refreshed = RememberConversation(lambda: CountingUnitOfWork(written), refresh_after=0)
+
+    for _ in range(2):
+        await _turn(cached, activity())
+    await _turn(cached, activity(type="installationUpdate"))
+    assert written == ["aad-1", "aad-1"]  # the second message skipped, the install did not
+
+    written.clear()
+    for _ in range(2):
+        await _turn(refreshed, activity())
+    assert written == ["aad-1", "aad-1"]  # the skip has run out: an unreachable mark is cleared
