@@ -62,5 +62,9 @@ e2e: install
 refresh-renderer:
 	devtools/refresh-renderer.sh $(ARGS)
 
+# Issue 18's outbox benchmark: 10,000 messages, two dispatchers, one PostgreSQL (bench/outbox.py).
+bench-outbox: install
+	$(BIN)/python -m bench.outbox $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,4 +1,4 @@
-"""The `wegwijzer` command: serve, db upgrade, chat, content check, search bench, sessions."""
+"""The `wegwijzer` command: serve, db upgrade, chat, content check, outbox, search, sessions."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ def _content_check(args: argparse.Namespace) -> int:
     return main([args.dir] if args.dir else [])
 
 
+def _outbox(args: argparse.Namespace) -> int:
+    from bot.outbox_cli import main
+
+    settings = load_settings()
+    _configure_logging("WARNING")
+    return main(settings, args.outbox_command, getattr(args, "id", None))
+
+
 def _search_bench(args: argparse.Namespace) -> int:
     from content.search_bench import main
 
@@ -90,6 +98,18 @@ def parser() -> argparse.ArgumentParser:
     check = content.add_parser("check", help="validate a toolkit folder")
     check.add_argument("dir", nargs="?", help="the folder (default: the built-in toolkit)")
     check.set_defaults(run=_content_check)
+    outbox = commands.add_parser("outbox", help="proactive messages").add_subparsers(
+        dest="outbox_command", required=True
+    )
+    outbox.add_parser(
+        "status", help="counts by state, oldest due age, failures by reason"
+    ).set_defaults(run=_outbox)
+    run_once = outbox.add_parser("run", help="send what is due now")
+    run_once.add_argument("--once", action="store_true", required=True, help="one round, then stop")
+    run_once.set_defaults(run=_outbox)
+    retry = outbox.add_parser("retry", help="put a failed message back in the queue")
+    retry.add_argument("id", type=int, help="the message's id (from the database)")
+    retry.set_defaults(run=_outbox)
     search = commands.add_parser("search", help="free-question search").add_subparsers(
         required=True
     )
