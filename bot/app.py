@@ -27,8 +27,8 @@ from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot, use_lazy_state_managers
 from bot.menu_actions import register_menu_actions
 from bot.remember import RememberConversation
-from bot.service_url import ServiceUrlPolicy
 from bot.sender import ProactiveSender
+from bot.service_url import ServiceUrlPolicy
 from bot.settings import Settings
 from bot.typing import ShowTyping
 from content.loader import Catalog, load_catalog

@@ -33,7 +33,13 @@ from typing import Protocol
 from aiolimiter import AsyncLimiter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    stop_after_attempt,
+    wait_exponential,
+    wait_exponential_jitter,
+)
 
 from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
 from services.conversations import ConversationRecord, ConversationScope
@@ -50,6 +56,7 @@ SENDING_LOCK_KEY = int.from_bytes(b"outbox01", "big") - (1 << 63)
 ROLE_CHECK_SECONDS = 5.0
 OPENER_TTL_SECONDS = 60.0
 MAX_BATCH = 500
+WRITE_ATTEMPTS = 4  # an outcome not written means the message is sent again after its lease
 KNOWN_KINDS = frozenset(kind.value for kind in MessageKind)
 
 
@@ -183,6 +190,8 @@ class Dispatcher:
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._outcomes: list[tuple[ClaimedMessage, Outcome, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     # -- running ---------------------------------------------------------------------------
 
@@ -331,42 +340,72 @@ class Dispatcher:
         return opener
 
     async def _record(self, message: ClaimedMessage, outcome: Outcome) -> None:
-        now = self._clock()
+        """Write the outcome; outcomes that come in meanwhile share one transaction."""
         if isinstance(outcome, RetryAfter) and outcome.seconds is not None:
             # Throttled: every send waits, and this message goes first when the pause ends.
             self._paused_until = max(self._paused_until, time.monotonic() + outcome.seconds)
             log.warning("outbox: throttled by Teams; pausing %.1f s", outcome.seconds)
-        async with UnitOfWork(self._session_factory) as uow:
-            outbox = uow.outbox
-            if isinstance(outcome, Sent):
-                kept = await outbox.mark_sent(
-                    message.id,
-                    owner=self.owner,
-                    conversation_id=outcome.conversation_id,
-                    activity_id=outcome.activity_id,
-                    now=now,
-                )
-                if not kept:
-                    log.warning("outbox: message %s was sent after its lease ran out", message.id)
-                if outcome.new_reference is not None:
-                    await uow.conversations.upsert(outcome.new_reference)
-                self.counts.outcomes["sent"] += 1
-            elif isinstance(outcome, RetryAfter):
-                await self._retry(outbox, message, outcome, now)
-            elif isinstance(outcome, Unreachable):
-                await outbox.mark_done(
-                    message.id, owner=self.owner, state=OutboxState.UNREACHABLE,
-                    reason=outcome.reason,
-                )  # fmt: skip
-                if message.reference is not None and outcome.reason.startswith("http"):
-                    await outbox.mark_unreachable(scope=message.scope, owner=message.owner, now=now)
-                self.counts.outcomes["unreachable"] += 1
+        written = asyncio.get_running_loop().create_future()
+        self._outcomes.append((message, outcome, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_outcomes())
+        await written
+
+    async def _write_outcomes(self) -> None:
+        # A commit can take a while on a busy server; one per batch instead of one per message
+        # keeps the rate independent of it.
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(WRITE_ATTEMPTS),
+                    wait=wait_exponential(multiplier=0.5, max=5),
+                    reraise=True,
+                ):
+                    with attempt:
+                        async with UnitOfWork(self._session_factory) as uow:
+                            now = self._clock()
+                            for message, outcome, _ in batch:
+                                await self._write(uow, message, outcome, now)
+                            await uow.commit()
+            except Exception as error:
+                for *_, written in batch:
+                    written.set_exception(error)
             else:
-                await outbox.mark_done(
-                    message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
-                )
-                self.counts.outcomes["failed"] += 1
-            await uow.commit()
+                for *_, written in batch:
+                    written.set_result(None)
+
+    async def _write(
+        self, uow: UnitOfWork, message: ClaimedMessage, outcome: Outcome, now: datetime
+    ) -> None:
+        outbox = uow.outbox
+        if isinstance(outcome, Sent):
+            kept = await outbox.mark_sent(
+                message.id,
+                owner=self.owner,
+                conversation_id=outcome.conversation_id,
+                activity_id=outcome.activity_id,
+                now=now,
+            )
+            if not kept:
+                log.warning("outbox: message %s was sent after its lease ran out", message.id)
+            if outcome.new_reference is not None:
+                await uow.conversations.upsert(outcome.new_reference)
+            self.counts.outcomes["sent"] += 1
+        elif isinstance(outcome, RetryAfter):
+            await self._retry(outbox, message, outcome, now)
+        elif isinstance(outcome, Unreachable):
+            await outbox.mark_done(
+                message.id, owner=self.owner, state=OutboxState.UNREACHABLE, reason=outcome.reason
+            )
+            if message.reference is not None and outcome.reason.startswith("http"):
+                await outbox.mark_unreachable(scope=message.scope, owner=message.owner, now=now)
+            self.counts.outcomes["unreachable"] += 1
+        else:
+            await outbox.mark_done(
+                message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
+            )
+            self.counts.outcomes["failed"] += 1
 
     async def _retry(
         self,
