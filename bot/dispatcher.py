@@ -24,7 +24,7 @@ import logging
 import socket
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +56,9 @@ SENDING_LOCK_KEY = int.from_bytes(b"outbox01", "big") - (1 << 63)
 ROLE_CHECK_SECONDS = 5.0
 OPENER_TTL_SECONDS = 60.0
 MAX_BATCH = 500
+# The window is this much longer than a second, so a send that reaches Teams a little sooner
+# than the one before it still leaves every second of Teams' own count within the rate.
+WINDOW_MARGIN = 0.02
 WRITE_ATTEMPTS = 4  # an outcome not written means the message is sent again after its lease
 KNOWN_KINDS = frozenset(kind.value for kind in MessageKind)
 
@@ -89,6 +92,24 @@ class DispatchLimits:
     @property
     def batch(self) -> int:
         return max(1, min(MAX_BATCH, int(self.rate_per_second * 2)))
+
+
+class SlidingWindow:
+    """At most `limit` entries in any `seconds`: a hard cap on top of the limiter's pace."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self._limit = limit
+        self._seconds = seconds
+        self._entered: deque[float] = deque()
+
+    async def enter(self) -> None:
+        while len(self._entered) >= self._limit:
+            wait = self._entered[0] + self._seconds - time.monotonic()
+            if wait <= 0:
+                self._entered.popleft()
+            else:
+                await asyncio.sleep(wait)
+        self._entered.append(time.monotonic())
 
 
 class SendingRole:
@@ -180,8 +201,12 @@ class Dispatcher:
         self._sender = sender
         self._tenant_id = tenant_id
         self._clock = clock
-        # One message per 1/rate seconds: a leaky bucket of one never lets a window overflow.
-        self._limiter = AsyncLimiter(1, 1 / self.limits.rate_per_second)
+        # The tenant's rate: aiolimiter paces the sends (a bucket of a tenth of a second's worth
+        # keeps the pace when the loop wakes a little late), the window caps any one second.
+        rate = self.limits.rate_per_second
+        burst = max(1.0, rate / 10)
+        self._limiter = AsyncLimiter(burst, burst / rate)
+        self._window = SlidingWindow(max(1, int(rate)), 1.0 + WINDOW_MARGIN)
         self._paused_until = 0.0  # monotonic; a 429 pauses every send until then
         self._last_sent: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._opener: tuple[float, ConversationRecord | None] | None = None
@@ -190,7 +215,7 @@ class Dispatcher:
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._outcomes: list[tuple[ClaimedMessage, Outcome, asyncio.Future[None]]] = []
+        self._outcomes: list[tuple[ClaimedMessage, Outcome]] = []
         self._writer: asyncio.Task[None] | None = None
 
     # -- running ---------------------------------------------------------------------------
@@ -236,7 +261,9 @@ class Dispatcher:
                 for message in claimed:
                     in_flight.add(asyncio.create_task(self._deliver(message)))
                 if not in_flight:
-                    return finished
+                    if not await self._flush():
+                        return finished
+                    continue  # what was written may let a recipient's next message go
                 done, in_flight = await asyncio.wait(
                     in_flight, timeout=0.2, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -244,6 +271,7 @@ class Dispatcher:
         finally:
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
+            await self._flush()
 
     # -- one message -----------------------------------------------------------------------
 
@@ -285,6 +313,7 @@ class Dispatcher:
             await self._release(message)
             return
         async with self._limiter:
+            await self._window.enter()
             if not await self._wait_for_pause() or not await self._keep_lease(message):
                 await self._release(message)
                 return
@@ -340,20 +369,30 @@ class Dispatcher:
         return opener
 
     async def _record(self, message: ClaimedMessage, outcome: Outcome) -> None:
-        """Write the outcome; outcomes that come in meanwhile share one transaction."""
+        """Queue the outcome for writing; outcomes that come in meanwhile share a transaction.
+
+        The message stays leased until its outcome is written, so nobody takes it again and
+        the recipient's next message waits for it.
+        """
         if isinstance(outcome, RetryAfter) and outcome.seconds is not None:
             # Throttled: every send waits, and this message goes first when the pause ends.
             self._paused_until = max(self._paused_until, time.monotonic() + outcome.seconds)
             log.warning("outbox: throttled by Teams; pausing %.1f s", outcome.seconds)
-        written = asyncio.get_running_loop().create_future()
-        self._outcomes.append((message, outcome, written))
+        self._outcomes.append((message, outcome))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_outcomes())
-        await written
+
+    async def _flush(self) -> bool:
+        """Wait until every outcome is written; whether there was anything to wait for."""
+        waited = False
+        while self._writer is not None and not self._writer.done():
+            waited = True
+            await asyncio.shield(self._writer)
+        return waited
 
     async def _write_outcomes(self) -> None:
-        # A commit can take a while on a busy server; one per batch instead of one per message
-        # keeps the rate independent of it.
+        # A commit can take a while on a busy server: one per batch, not one per message, and
+        # sending goes on meanwhile.
         while self._outcomes:
             batch, self._outcomes = self._outcomes, []
             try:
@@ -364,16 +403,30 @@ class Dispatcher:
                 ):
                     with attempt:
                         async with UnitOfWork(self._session_factory) as uow:
-                            now = self._clock()
-                            for message, outcome, _ in batch:
-                                await self._write(uow, message, outcome, now)
+                            await self._write_batch(uow, batch, self._clock())
                             await uow.commit()
-            except Exception as error:
-                for *_, written in batch:
-                    written.set_exception(error)
-            else:
-                for *_, written in batch:
-                    written.set_result(None)
+            except Exception:
+                # Still leased: the messages are taken again when their leases end.
+                log.exception("outbox: %d outcomes could not be written", len(batch))
+
+    async def _write_batch(
+        self, uow: UnitOfWork, batch: list[tuple[ClaimedMessage, Outcome]], now: datetime
+    ) -> None:
+        plain_sent = [
+            (message, outcome)
+            for message, outcome in batch
+            if isinstance(outcome, Sent) and outcome.new_reference is None
+        ]
+        if plain_sent:  # nearly all of them: one statement for the lot
+            await uow.outbox.mark_sent_many(
+                [(m.id, o.conversation_id, o.activity_id) for m, o in plain_sent],
+                owner=self.owner,
+                now=now,
+            )
+            self.counts.outcomes["sent"] += len(plain_sent)
+        for message, outcome in batch:
+            if not (isinstance(outcome, Sent) and outcome.new_reference is None):
+                await self._write(uow, message, outcome, now)
 
     async def _write(
         self, uow: UnitOfWork, message: ClaimedMessage, outcome: Outcome, now: datetime

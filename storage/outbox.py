@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, or_, select, tuple_, update
+from sqlalchemy import Table, bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -241,6 +241,36 @@ class SqlOutboxRepository:
             reason=None,
             lease_owner=None,
             lease_until=None,
+        )
+
+    async def mark_sent_many(
+        self, sent: list[tuple[int, str | None, str | None]], *, owner: str, now: datetime
+    ) -> None:
+        """Mark messages sent, as (id, conversation id, activity id), in one statement."""
+        statement = (
+            update(_OUTBOX)
+            .where(
+                _OUTBOX.c.id == bindparam("sent_id"),
+                _OUTBOX.c.lease_owner == owner,
+                _OUTBOX.c.state == PENDING,
+            )
+            .values(
+                state=OutboxState.SENT.value,
+                attempts=_OUTBOX.c.attempts + 1,
+                conversation_id=bindparam("sent_conversation"),
+                activity_id=bindparam("sent_activity"),
+                sent_at=now,
+                reason=None,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        await self._session.execute(
+            statement,
+            [
+                {"sent_id": id_, "sent_conversation": conversation, "sent_activity": activity}
+                for id_, conversation, activity in sent
+            ],
         )
 
     async def mark_retry(
