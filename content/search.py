@@ -68,13 +68,16 @@ COMPOUND_MIN_LEN = 5  # a compound part shorter than this matches too much ("tea
 # Fields that say what an item is about; the body only says more about it.
 _SUBJECT_FIELDS = frozenset({"title", "keywords", "summary", "themes"})
 
+# How a word the search made itself reads in a reason line.
+_SHOWN_AS = {"eenopeen": "één op één"}
+
 # Fields whose words name what an item is about: a match there is a reason worth showing.
 _NAMED_FIELDS = frozenset({"title", "keywords", "themes"})
 # Words that help a search find a page but say nothing as a reason ("omdat je schreef: nodig").
 _NOT_A_REASON = frozenset(
     {"nodig", "deal", "hulp", "help", "vraag", "vragen", "wil", "willen", "moet", "moeten"}
     | {"kan", "kunnen", "mag", "goed", "nu", "doen", "weten", "zeggen", "maken", "niet"}
-    | {"krijg", "krijgen", "need", "want", "know"}
+    | {"krijg", "krijgen", "need", "want", "know", "team", "teams"}
 )
 
 _SYNONYM = "syn:"  # index terms for a synonym group: "syn:3"
@@ -192,7 +195,8 @@ def _affixes(stem: str) -> Iterable[str]:
 def _reason(matched: list[str]) -> list[str]:
     """The matched words for the reason line, in order, each only if it shows something new."""
     labels: list[str] = []
-    for label in matched:
+    for word in matched:
+        label = _SHOWN_AS.get(word, word)
         shown = {word for shown_label in labels for word in shown_label.split()}
         if not set(label.split()) <= shown:
             labels.append(label)

@@ -81,3 +81,17 @@ def test_english_question_finds_the_item_through_the_english_texts(
     index: SearchIndex, question: str, expected: str
 ) -> None:
     assert expected in [hit.item.id for hit in index.search(question)]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("1 op 1 coaching", ["één op één", "coaching"]),
+        ("ik heb hulp nodig bij grapjes in mijn team", ["grapjes"]),
+    ],
+)
+def test_a_reason_shows_keywords_as_a_manager_wrote_them_never_filler(
+    index: SearchIndex, question: str, expected: list[str]
+) -> None:
+    (first, *_) = index.search(question)
+    assert first.matched_terms == expected
