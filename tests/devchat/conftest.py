@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "devchat"
+# How long a browser assertion waits for the page: generous, as CI machines can be busy.
+EXPECT_TIMEOUT_MS = 15_000
 
 
 @dataclass
@@ -100,7 +102,9 @@ def _chromium_or_skip() -> None:
 async def chromium() -> AsyncIterator[Any]:
     """One headless Chromium for the whole run: starting it costs seconds, a page does not."""
     _chromium_or_skip()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(

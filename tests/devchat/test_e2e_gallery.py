@@ -61,7 +61,9 @@ def shown_texts(card: dict[str, Any]) -> tuple[list[str], list[str]]:
     return texts, buttons
 
 
-async def test_every_card_template_renders_fully_in_dutch_and_english(browser: Browser) -> None:
+async def test_every_card_template_renders_fully_and_a_broken_card_would_not(
+    browser: Browser,
+) -> None:
     page = browser.page
     await page.goto(f"{browser.base_url}/dev/chat/gallery")
     await page.wait_for_function("() => window.gallery && window.gallery.done")
@@ -88,12 +90,8 @@ async def test_every_card_template_renders_fully_in_dutch_and_english(browser: B
     assert browser.errors == []
     assert browser.outside == []
 
-
-async def test_a_card_the_renderer_cannot_draw_fails_the_gallery(browser: Browser) -> None:
-    """The check can fail: an element Teams' renderer does not know shows as a problem."""
-    page = browser.page
-    await page.goto(f"{browser.base_url}/dev/chat/gallery")
-    await page.wait_for_function("() => window.gallery && window.gallery.done")
+    # The check can fail: what Teams' renderer does not know, or too many buttons, is a problem,
+    # and so is a card that shows nothing.
     problems = await page.evaluate(
         """() => WegwijzerCards.render({
             type: "AdaptiveCard", version: "1.5",
