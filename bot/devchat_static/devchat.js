@@ -38,10 +38,11 @@
   }
 
   // --- What Teams would post to the bot ---------------------------------------------------
-  function activity(persona, fields) {
+  // `where` is the conversation id when it is not the persona's own (a thread in a channel).
+  function activity(persona, fields, where) {
     const tenant = { id: state.config.tenantId };
     const conversation = {
-      id: persona.conversation_id,
+      id: where || persona.conversation_id,
       conversationType: persona.conversation_type,
       tenantId: state.config.tenantId,
     };
@@ -80,8 +81,11 @@
   }
 
   function says(persona, text) {
-    const fields = { text: text, textFormat: "plain" };
+    const fields = { id: newId(), text: text, textFormat: "plain" };
+    let where = null;
     if (persona.conversation_type === "channel") {
+      // A new post in a channel starts a thread: Teams names the conversation after the post.
+      where = persona.conversation_id + ";messageid=" + fields.id;
       // In a channel people reach the bot by @mentioning it, as in Teams.
       const mention = "<at>" + BOT_NAME + "</at>";
       fields.text = mention + " " + text;
@@ -89,7 +93,7 @@
         { type: "mention", text: mention, mentioned: { id: state.config.botId, name: BOT_NAME } },
       ];
     }
-    return post(persona, activity(persona, fields));
+    return post(persona, activity(persona, fields, where));
   }
 
   async function post(persona, body) {
@@ -116,7 +120,10 @@
   }
 
   // --- Pressing buttons ---------------------------------------------------------------------
-  function onAction(persona, messageId, slot) {
+  // A press is sent in the conversation of the message whose card was pressed (its thread).
+  function onAction(persona, message, slot) {
+    const messageId = message.id;
+    const where = message.conversation && message.conversation.id;
     return async function (action) {
       if (action instanceof AdaptiveCards.OpenUrlAction) {
         window.open(action.url, "_blank", "noopener");
@@ -134,9 +141,9 @@
               action: { type: "Action.Execute", id: action.id, verb: action.verb, data: data },
               trigger: "manual",
             },
-          })
+          }, where)
         );
-        showInvokeAnswer(answer, persona, messageId, slot);
+        showInvokeAnswer(answer, persona, message, slot);
         return;
       }
       if (action instanceof AdaptiveCards.SubmitAction) {
@@ -153,17 +160,17 @@
         } else {
           fields.value = data;
         }
-        await post(persona, activity(persona, fields));
+        await post(persona, activity(persona, fields, where));
       }
     };
   }
 
   // An Action.Execute answer replaces the card in place, or shows its message under it.
-  function showInvokeAnswer(answer, persona, messageId, slot) {
+  function showInvokeAnswer(answer, persona, message, slot) {
     if (!answer) return;
     const body = answer.body || {};
     if (body.type === CARD && body.value) {
-      slot.replaceChildren(cardElement(persona, messageId, body.value, slot));
+      slot.replaceChildren(cardElement(persona, message, body.value, slot));
     } else if (body.type === "application/vnd.microsoft.activity.message" && body.value) {
       slot.appendChild(note(String(body.value)));
     } else if (answer.status >= 400 || (body.statusCode && body.statusCode >= 400)) {
@@ -179,12 +186,12 @@
   }
 
   // --- Showing what the bot sent ------------------------------------------------------------
-  function cardElement(persona, messageId, json, slot) {
-    const drawn = WegwijzerCards.render(json, onAction(persona, messageId, slot));
+  function cardElement(persona, message, json, slot) {
+    const drawn = WegwijzerCards.render(json, onAction(persona, message, slot));
     const wrapper = document.createElement("div");
     wrapper.className = "card teams-card";
     if (drawn.problems.length) {
-      window.devchat.errors.push({ conversation: persona.conversation_id, message: messageId, problems: drawn.problems });
+      window.devchat.errors.push({ conversation: persona.conversation_id, message: message.id, problems: drawn.problems });
       wrapper.appendChild(WegwijzerCards.problemBox(drawn.problems));
     }
     if (drawn.element) wrapper.appendChild(drawn.element);
@@ -203,7 +210,7 @@
       const slot = document.createElement("div");
       slot.className = "slot";
       if (attachment.contentType === CARD) {
-        slot.appendChild(cardElement(persona, message.id, attachment.content, slot));
+        slot.appendChild(cardElement(persona, message, attachment.content, slot));
       } else {
         slot.appendChild(note("(bijlage " + attachment.contentType + ")"));
       }

@@ -15,6 +15,7 @@ from playwright.async_api import Locator, expect
 
 from bot.app import APP_KEY
 from bot.devchat import CONNECTOR_PATH, personas
+from bot.settings import Settings
 from content.templates import load_templates
 from tests.devchat.conftest import Browser, DevChat
 
@@ -207,3 +208,29 @@ async def test_an_execute_button_sends_teams_invoke_and_the_answer_replaces_the_
     assert invoke["value"]["action"]["verb"] == "claim"
     assert invoke["value"]["action"]["data"] == {"n": 1, "note": "voor mij"}
     assert invoke["conversation"]["id"] == "a:dev-chat-manager"
+
+
+async def test_a_bureau_member_posts_in_the_channel_as_teams_does(browser: Browser) -> None:
+    """A new channel post @mentions the bot and starts a thread; the answer lands in the channel."""
+    await open_chat(browser, "bureau")
+    posted: list[Any] = []
+
+    async def record(route: Any) -> None:
+        posted.append(route.request.post_data_json)
+        await route.continue_()
+
+    await browser.page.route("**/api/messages", record)
+    await browser.page.get_by_label("Bericht").fill("menu")
+    await browser.page.get_by_role("button", name="Verstuur").click()
+    channel = transcript(browser, "bureau")
+    await expect(channel.locator(".message.bot")).to_have_count(1)
+    await expect(transcript(browser, "manager").locator(".message")).to_have_count(0)
+    message = posted[-1]
+    team = next(p for p in personas(Settings(_env_file=None)) if p.key == "bureau")  # type: ignore[call-arg]
+    assert message["conversation"]["id"] == f"{team.conversation_id};messageid={message['id']}"
+    assert message["conversation"]["conversationType"] == "channel"
+    assert message["channelData"]["team"]["id"] == team.team_id
+    assert message["text"].startswith("<at>") and message["text"].endswith(" menu")
+    assert message["entities"][0]["mentioned"]["id"] == message["recipient"]["id"]
+    await browser.screenshot("06-bureau-channel-post")
+    await assert_clean(browser)
