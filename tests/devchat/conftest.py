@@ -67,12 +67,6 @@ async def serve(tmp_path: Path, **settings: Any) -> AsyncIterator[DevChat]:
         await runner.cleanup()
 
 
-@pytest.fixture
-async def dev_chat(tmp_path: Path) -> AsyncIterator[DevChat]:
-    async for running in serve(tmp_path, ALLOWED_TENANT_IDS=["city-tenant"]):
-        yield running
-
-
 @dataclass
 class Browser:
     """One page in headless Chromium, watching for errors and for requests leaving loopback."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from bot.card_samples import SAMPLES, sample_cards
@@ -23,6 +25,18 @@ PRODUCTION = {
     "APP_TENANTID": "city-tenant",
     "ALLOWED_TENANT_IDS": ["city-tenant"],
 }
+# One bot for the tests that can share it: building one costs seconds. Each test reads only the
+# activities that arrived after it began.
+on_the_shared_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dev_chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevChat]:
+    tmp_path = tmp_path_factory.mktemp("dev_chat")
+    async for running in serve(tmp_path, ALLOWED_TENANT_IDS=["city-tenant"]):
+        yield running
+
+
 DEV_PATHS = [
     "/dev/chat",
     "/dev/chat/gallery",
@@ -34,6 +48,7 @@ DEV_PATHS = [
 ]
 
 
+@on_the_shared_loop
 async def test_production_serves_no_dev_chat_and_no_loopback_connector(tmp_path: Path) -> None:
     async for running in serve(tmp_path, **PRODUCTION):
         for path in DEV_PATHS:
@@ -53,6 +68,7 @@ def test_the_dev_chat_refuses_to_be_added_in_production() -> None:
         add_dev_chat(web.Application(), settings, load_templates())
 
 
+@on_the_shared_loop
 async def test_development_serves_the_page_the_renderer_and_a_strict_policy(
     dev_chat: DevChat,
 ) -> None:
@@ -101,16 +117,18 @@ async def _get(chat: DevChat, path: str) -> Any:
         return await response.json()
 
 
+@on_the_shared_loop
 async def test_the_bot_answers_the_page_through_the_adapter_and_the_loopback_connector(
     dev_chat: DevChat,
 ) -> None:
+    start = len(dev_chat.connector.received)
     config = await _get(dev_chat, "/dev/chat/config")
     install = _teams_activity(
         dev_chat, config, "manager", type="conversationUpdate", membersAdded=[{"id": "28:bot"}]
     )
     async with dev_chat.http.post(dev_chat.url + "/api/messages", json=install) as response:
         assert response.status in (200, 201)
-    changes = await _get(dev_chat, "/dev/chat/events?after=0&wait=5")
+    changes = await _get(dev_chat, f"/dev/chat/events?after={start}&wait=0")
     messages = [a for a in changes["activities"] if a["type"] == "message"]
     assert [m["conversation"]["id"] for m in messages] == ["a:dev-chat-manager"] * 2
     assert all(m["id"] for m in messages)
@@ -120,7 +138,9 @@ async def test_the_bot_answers_the_page_through_the_adapter_and_the_loopback_con
     assert again == {"next": changes["next"], "activities": []}
 
 
+@on_the_shared_loop
 async def test_an_update_arrives_with_the_id_of_the_message_it_replaces(dev_chat: DevChat) -> None:
+    start = len(dev_chat.connector.received)
     base = dev_chat.url + CONNECTOR_PATH + "/v3/conversations/a:dev-chat-manager/activities"
     async with dev_chat.http.post(base, json={"type": "message", "text": "1"}) as response:
         sent_id = (await response.json())["id"]
@@ -128,13 +148,15 @@ async def test_an_update_arrives_with_the_id_of_the_message_it_replaces(dev_chat
         f"{base}/{sent_id}", json={"type": "message", "id": sent_id, "text": "2"}
     ) as response:
         assert response.status == 200
-    changes = await _get(dev_chat, "/dev/chat/events?after=0&wait=0")
+    changes = await _get(dev_chat, f"/dev/chat/events?after={start}&wait=0")
     assert [(a["id"], a["text"]) for a in changes["activities"]] == [(sent_id, "1"), (sent_id, "2")]
 
 
+@on_the_shared_loop
 async def test_created_conversations_are_the_personal_chat_or_a_new_channel_thread(
     dev_chat: DevChat,
 ) -> None:
+    start = len(dev_chat.connector.received)
     url = dev_chat.url + CONNECTOR_PATH + "/v3/conversations"
     manager = personas(Settings(_env_file=None))[0]  # type: ignore[call-arg]
     async with dev_chat.http.post(url, json={"members": [{"id": manager.user_id}]}) as response:
@@ -147,11 +169,12 @@ async def test_created_conversations_are_the_personal_chat_or_a_new_channel_thre
     async with dev_chat.http.post(url, json=channel_post) as response:
         created = await response.json()
     assert created["id"].startswith("19:ch@thread.tacv2;messageid=")
-    changes = await _get(dev_chat, "/dev/chat/events?after=0&wait=0")
+    changes = await _get(dev_chat, f"/dev/chat/events?after={start}&wait=0")
     assert changes["activities"][0]["conversation"]["id"] == created["id"]
     assert changes["activities"][0]["id"] == created["activityId"]
 
 
+@on_the_shared_loop
 async def test_a_bad_events_query_gets_a_clear_400(dev_chat: DevChat) -> None:
     for query in ("after=x", "after=1&wait=soon"):
         async with dev_chat.http.get(dev_chat.url + "/dev/chat/events?" + query) as response:
@@ -169,6 +192,7 @@ def test_every_card_template_has_a_sample_that_renders_in_both_languages() -> No
     }
 
 
+@on_the_shared_loop
 async def test_the_bureau_member_is_a_member_of_the_bureau_team_and_a_manager_is_not(
     tmp_path: Path,
 ) -> None:
