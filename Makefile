@@ -49,8 +49,8 @@ bench: install
 # Without it `make test` skips those tests (CI fails instead). Playwright never downloads one.
 browser:
 	@test -x /usr/bin/chromium || { \
-		apt-get install -y --no-install-recommends chromium || \
-		{ apt-get update && apt-get install -y --no-install-recommends chromium; }; } || { \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; } || { \
 		echo "the browser tests need Debian's chromium: run 'apt-get install -y chromium' as root" >&2; \
 		exit 1; }
 
