@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck content-check chat bench search-bench browser e2e refresh-renderer clean
+.PHONY: install run test test-stock lint typecheck content-check chat bench search-bench browser e2e refresh-renderer clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -21,6 +21,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The HTTP-level tests once more with the speed-ups off (SPEEDUPS=false, bot/speedups.py): the
+# stock Bot Framework code paths must answer the same. CI runs it after `make test`.
+test-stock: install
+	SPEEDUPS=false $(BIN)/pytest -q tests/web
 
 lint: install
 	$(BIN)/ruff check .

@@ -104,6 +104,8 @@ async def _targets(args: argparse.Namespace, scratch: Path) -> tuple[list[Target
         if database == "sqlite":
             url = f"sqlite+aiosqlite:///{scratch / 'wegwijzer-bench.db'}"
             targets.append(Target("wegwijzer", "sqlite", url))
+            # The same with SPEEDUPS=false, to show what the speed-ups are worth.
+            targets.append(Target("wegwijzer", "sqlite", url, speedups=False))
             continue
         reason = await postgres.recreate_database()
         if reason is None:

@@ -36,10 +36,13 @@ class Target:
     kind: str
     database: str | None = None
     database_url: str | None = None
+    speedups: bool = True  # False: Wegwijzer with SPEEDUPS=false, the stock Bot Framework paths
 
     @property
     def name(self) -> str:
-        return f"{self.kind} ({self.database})" if self.database else self.kind
+        if not self.database:
+            return self.kind
+        return f"{self.kind} ({self.database}{'' if self.speedups else ', speed-ups off'})"
 
 
 @dataclass
@@ -63,6 +66,7 @@ class RunResult:
     check: list[TurnSeen] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     startups_s: list[float] = field(default_factory=list)  # every start; startup_s is the median
+    speedups: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ async def _reset(http: aiohttp.ClientSession, *servers: Server) -> None:
 async def run_target(bench: Bench, target: Target) -> RunResult:
     """Benchmark `target` in a process of its own; the process is stopped whatever happens."""
     args = ["--database-url", target.database_url] if target.database_url else []
+    if not target.speedups:
+        args.append("--speedups-off")
     if target.kind == "wegwijzer" and target.database_url:
         # As `make run` does: migrate first, then serve; start-up is measured for serving only.
         await asyncio.to_thread(migrate, target.database_url)
@@ -187,6 +193,7 @@ async def _measure(bench: Bench, target: Target, server: Server) -> RunResult:
         replies_per_turn=by_type.get("message", 0) / turns,
         typing_per_turn=by_type.get("typing", 0) / turns,
         check=check,
+        speedups=target.speedups,
     )
     result.problems = problems_of(result)
     return result

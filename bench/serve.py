@@ -36,7 +36,7 @@ async def _healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app(kind: str, database_url: str | None) -> web.Application:
+def build_app(kind: str, database_url: str | None, speedups: bool = True) -> web.Application:
     """The application of `kind`, with the benchmark's routes added."""
     if kind == "floor":
         from bench.floor import create_floor_app
@@ -51,7 +51,10 @@ def build_app(kind: str, database_url: str | None) -> web.Application:
 
         if database_url is None:
             raise SystemExit("wegwijzer needs --database-url")
-        app = create_wegwijzer_app(database_url)
+        app = create_wegwijzer_app(database_url, speedups=speedups)
+        from bot.cli import tune_garbage_collector
+
+        tune_garbage_collector()  # as `wegwijzer serve` does
     else:
         from bench.connector import FakeConnector
 
@@ -84,6 +87,11 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("kind", choices=KINDS)
     root.add_argument("--port", type=int, required=True)
     root.add_argument("--database-url", help="for wegwijzer: the (migrated) database to use")
+    root.add_argument(
+        "--speedups-off",
+        action="store_true",
+        help="for wegwijzer: SPEEDUPS=false (bot/speedups.py)",
+    )
     return root
 
 
@@ -97,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     async def run() -> None:
         # Built inside the loop: some parts (client sessions, adapters) bind to it.
-        await serve(build_app(args.kind, args.database_url), args.port)
+        await serve(build_app(args.kind, args.database_url, not args.speedups_off), args.port)
 
     with asyncio.Runner(
         loop_factory=new_event_loop if args.kind in ON_THE_BOTS_LOOP else None

@@ -1,28 +1,35 @@
-"""The CloudAdapter, fed with the activity the route already parsed, deserialised quickly."""
+"""The CloudAdapter, fed with the activity the route already parsed.
+
+With the speed-ups on (bot/speedups.py) the activity is read by `bot.wire` instead of msrest's
+generic deserialiser, and each turn context is an `AcyclicTurnContext`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from bot.wire import activity_from_json
 
-_M = TypeVar("_M")
 _Handler = Callable[[TurnContext, Any, Callable[[], Awaitable[None]]], Awaitable[None]]
 
 
 class WegwijzerAdapter(CloudAdapter):
-    """`CloudAdapter.process` without parsing the body twice or msrest's slow deserialiser."""
+    """`CloudAdapter.process` without parsing the body twice."""
+
+    def __init__(self, *args: Any, speedups: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._speedups = speedups
 
     async def process_body(self, body: dict[str, Any], auth_header: str, bot: Bot) -> web.Response:
         try:
-            activity = activity_from_json(body)
+            activity = activity_from_json(body) if self._speedups else Activity().deserialize(body)
         except (DeserializationError, TypeError, ValueError):
             return web.Response(status=400, text="expected a Bot Framework activity")
         if not activity.type:
@@ -40,8 +47,9 @@ class WegwijzerAdapter(CloudAdapter):
 
     def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:
         context = super()._create_turn_context(*args, **kwargs)
-        # The same object with the same turn state; only how it calls send handlers differs.
-        context.__class__ = AcyclicTurnContext
+        if self._speedups:
+            # The same object with the same turn state; only how it calls send handlers differs.
+            context.__class__ = AcyclicTurnContext
         return context
 
 
@@ -66,21 +74,3 @@ async def _emit_from(context: TurnContext, handlers: list[_Handler], arg: Any, i
             await _emit_from(context, handlers, arg, index + 1)
 
         await handlers[index](context, arg, next_handler)
-
-
-def use_quick_account_copies() -> None:
-    """Copy the accounts of a conversation reference without the pickle protocol.
-
-    For every send, `TurnContext.send_activities` copies the sender, the recipient and the
-    conversation of the turn's activity (`get_conversation_reference`). `copy.copy` found no
-    `__copy__` and went the generic way (`__reduce_ex__`, `copyreg`): 2.4% of the loop under
-    load. The copy is the same as before: a new object of the class, with the same attributes.
-    """
-    for model in (ChannelAccount, ConversationAccount):
-        model.__copy__ = _shallow_copy
-
-
-def _shallow_copy(model: _M) -> _M:
-    clone: _M = object.__new__(type(model))
-    clone.__dict__.update(model.__dict__)
-    return clone

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from collections.abc import Mapping
@@ -11,20 +10,21 @@ from functools import partial
 from pathlib import Path
 
 from aiohttp import web
+from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import speedups
 from bot.actions import ActionRouter, BureauRoster, nobody_is_bureau
-from bot.adapter import WegwijzerAdapter, use_quick_account_copies
-from bot.auth import use_async_signing_keys
+from bot.adapter import WegwijzerAdapter
 from bot.claims import production_auth_configuration
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.devchat import add_dev_chat
 from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
-from bot.handler import WegwijzerBot, use_lazy_state_managers
+from bot.handler import WegwijzerBot
 from bot.menu_actions import register_menu_actions
 from bot.remember import RememberConversation
 from bot.sender import ProactiveSender
@@ -50,7 +50,6 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; refuse anything bigger early
-GC_YOUNGEST_THRESHOLD = 10_000  # allocations between the collector's youngest passes
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,12 @@ def build(
     engine = create_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
     session_factory = create_session_factory(engine)
     replies = Replies(templates or load_templates())
-    conversation_state = FastConversationState(SqlStorage(session_factory))
+    # Every change to Bot Framework internals, checked and applied here (bot/speedups.py).
+    applied = speedups.apply(speedups=settings.SPEEDUPS)
+    storage = SqlStorage(session_factory)
+    conversation_state = (
+        FastConversationState(storage) if applied.enabled else ConversationState(storage)
+    )
     actions = ActionRouter(
         replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
     )
@@ -110,9 +114,6 @@ def build(
     bot = WegwijzerBot(
         conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions
     )
-    use_async_signing_keys()
-    use_lazy_state_managers()
-    use_quick_account_copies()
     connector_http = ConnectorHttp()
     auth_configuration = production_auth_configuration() if settings.is_production else None
     adapter = WegwijzerAdapter(
@@ -121,7 +122,8 @@ def build(
                 settings, auth_configuration=auth_configuration
             ),
             connector_http,
-        )
+        ),
+        speedups=applied.enabled,
     )
     adapter.on_turn_error = make_on_turn_error(replies)
     adapter.use(
@@ -241,16 +243,6 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
     app.on_startup.append(_start_dispatcher)
     app.on_cleanup.append(_dispose)
-    # What start-up built (modules, content, search index, compiled templates) lives as long as
-    # the process: leave it out of the garbage collector's full passes, which otherwise walked
-    # all of it and stalled the event loop for over 100 ms under load. (No collection first:
-    # it cost 0.15 s of start-up to free a few kilobytes.)
-    gc.freeze()
-    # A finished turn is freed by reference counting (tests/web/test_garbage.py), so what the
-    # collector's youngest pass finds alive is the turns still in flight. Every 700 allocations,
-    # Python's default, it walked them over and over: 5,400 passes in 25,000 turns. At 10,000 it
-    # takes about 30, and the collector's share of the loop fell from 4% to under 0.5%.
-    gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
     return app
 
 

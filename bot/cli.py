@@ -27,6 +27,7 @@ def _serve(_: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings.LOG_LEVEL)
     app = create_app(settings)
+    tune_garbage_collector()
     logging.getLogger("wegwijzer").info(
         "listening on http://%s:%s/api/messages (%s, on %s)",
         settings.HOST,
@@ -36,6 +37,23 @@ def _serve(_: argparse.Namespace) -> int:
     )
     web.run_app(app, host=settings.HOST, port=settings.PORT, print=None, loop=new_event_loop())
     return 0
+
+
+GC_YOUNGEST_THRESHOLD = 10_000  # allocations between the collector's youngest passes
+
+
+def tune_garbage_collector() -> None:
+    """Collect garbage for a long-running server, once what start-up built is in place."""
+    import gc
+
+    # What start-up built (modules, content, search index, compiled templates) lives as long as
+    # the process: leave it out of the collector's full passes, which otherwise walked all of
+    # it and stalled the event loop under load.
+    gc.freeze()
+    # A finished turn is freed by reference counting (tests/web/test_garbage.py), so what the
+    # youngest pass finds alive is the turns still in flight; Python's default of a pass every
+    # 700 allocations walked them over and over (docs/performance.md).
+    gc.set_threshold(GC_YOUNGEST_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _db_upgrade(_: argparse.Namespace) -> int:

@@ -7,14 +7,13 @@ each reply through blocking `requests` in a thread pool, over a new TCP connecti
 - `CachingAuthentication` wraps the configured `BotFrameworkAuthentication`: every incoming
   request is still validated by it, in full; only the clients it hands out are kept, per app id,
   service URL and audience.
-- `PooledConversations` sends, replies to, updates and deletes activities over one shared
-  HTTP client, with the bearer token the same credentials would have signed msrest's
+- `PooledConversations` sends, replies to, updates and deletes activities over one pooled
+  aiohttp session, with the bearer token the same credentials would have signed msrest's
   request with. Tokens are fetched in a worker thread (MSAL is synchronous) and reused until
   shortly before they expire, so the event loop never waits on Azure AD.
 
-The client is pyreqwest (Rust's reqwest and hyper): it pools connections and does the HTTP work
-on its own thread, so a call costs the event loop about a third of what aiohttp's client does
-(docs/performance.md, step 25).
+These fix defects rather than save time, so they stay on with `SPEEDUPS=false`; the private
+names `PooledConversations` relies on are checked at start-up by `bot.speedups`.
 """
 
 from __future__ import annotations
@@ -25,12 +24,12 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
-from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import jwt
 import requests
 from botbuilder.schema import (
@@ -51,8 +50,6 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.skills import BotFrameworkClient
-from pyreqwest.client import Client, ClientBuilder
-from pyreqwest.exceptions import NetworkError
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -64,7 +61,7 @@ from bot.wire import to_json_bytes
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "Wegwijzer-ID (BotBuilder Python 4.17; pyreqwest)"
+USER_AGENT = "Wegwijzer-ID (BotBuilder Python 4.17; aiohttp)"
 TOKEN_MARGIN = 300.0  # refresh a token five minutes before it expires
 TOKEN_FALLBACK_LIFETIME = 600.0  # when a token's expiry cannot be read
 MAX_CACHED_CLIENTS = 256
@@ -101,17 +98,17 @@ class _Transient(ConnectorError):
 
 
 # Worth another try: a status above, or a connection refused or dropped. A call that ran out of
-# its time is not tried again (pyreqwest reports that as a connect timeout, wherever it happened).
-RETRIED_ERRORS = (_Transient, NetworkError)
+# its time is not tried again.
+RETRIED_ERRORS = (_Transient, aiohttp.ClientConnectionError)
 
 
 class ConnectorHttp:
     """The one HTTP session for the Bot Connector, and the tokens for its calls."""
 
     def __init__(self, *, attempts: int = 3, timeout: float = 30.0) -> None:
-        self._client: Client | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._attempts = attempts
-        self._timeout = timedelta(seconds=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         # Keyed by the credentials object itself (not its id, which a new object may reuse).
         self._tokens: weakref.WeakKeyDictionary[AppCredentials, tuple[str, float]] = (
             weakref.WeakKeyDictionary()
@@ -120,25 +117,21 @@ class ConnectorHttp:
             weakref.WeakKeyDictionary()
         )
 
-    def _http(self) -> Client:
-        if self._client is None:
-            # No cookie store: the Bot Connector authenticates by token, and no cookie should
-            # carry over between calls (or tenants). No redirects: the connector answers where
-            # it was asked, and a redirect is an error to see, not to follow with a token.
-            self._client = (
-                ClientBuilder()
-                .user_agent(USER_AGENT)
-                .timeout(self._timeout)
-                .follow_redirects(False)
-                .error_for_status(False)
-                .build()
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT},
+                # The Bot Connector authenticates by token; no cookie should carry over between
+                # calls (or tenants), and not keeping them saves work on every response.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
-        return self._client
+        return self._session
 
     async def close(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
 
     async def call(
         self,
@@ -183,26 +176,26 @@ class ConnectorHttp:
         token = await self.token(credentials)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        request = self._http().request(method, url).headers(headers)
-        if body is not None:
-            request = request.body_bytes(body)
-        response = await request.build().send()  # the whole body is read before it returns
-        status = response.status
-        if status == 401 and token is not None:
-            self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
-        if status in RETRIED_STATUSES:
-            raise _Transient(
-                status, method, retry_after_seconds(response.get_header("retry-after"))
-            )
-        if status >= 300:
-            raise ConnectorError(status, method)
-        content_type = (response.get_header("content-type") or "").partition(";")[0]
-        if content_type.strip().lower() != "application/json":
-            return {}
-        try:
-            answer = json.loads(bytes(await response.bytes()))
-        except ValueError:
-            return {}
+        # No redirects: the connector answers where it is asked, and a redirect is no place to
+        # follow with a token.
+        async with self._http().request(
+            method, url, data=body, headers=headers, allow_redirects=False
+        ) as response:
+            status = response.status
+            if status == 401 and token is not None:
+                self._tokens.pop(credentials, None)  # rejected: fetch a new one next time
+            if status in RETRIED_STATUSES:
+                raise _Transient(
+                    status, method, retry_after_seconds(response.headers.get("Retry-After"))
+                )
+            if status >= 300:
+                raise ConnectorError(status, method)
+            if response.content_type != "application/json":
+                return {}
+            try:
+                answer = json.loads(await response.read())
+            except ValueError:
+                return {}
         return answer if isinstance(answer, dict) else {}
 
     async def token(self, credentials: AppCredentials) -> str | None:

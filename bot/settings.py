@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     DATABASE_POOL_SIZE: int = Field(default=10, ge=3, le=100)
     ALLOWED_TENANT_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     LOG_LEVEL: str = "INFO"
+    # The changes to Bot Framework internals that only save time (bot/speedups.py); false runs
+    # the stock code paths.
+    SPEEDUPS: bool = True
     # The Teams team (its id, as in channelData.team.id) of Bureau I&D: only its members, in it,
     # may press the Bureau's buttons. Empty: nobody may.
     BUREAU_TEAM_ID: str = ""

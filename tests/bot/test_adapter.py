@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity
 
-from bot.adapter import AcyclicTurnContext, use_quick_account_copies
+from bot.adapter import AcyclicTurnContext
 
 
 async def _calls(kind: type[TurnContext], stop_at: int | None) -> list[str]:
@@ -39,20 +38,3 @@ async def _calls(kind: type[TurnContext], stop_at: int | None) -> list[str]:
 async def test_send_handlers_run_in_the_stock_order(stop_at: int | None) -> None:
     assert await _calls(AcyclicTurnContext, stop_at) == await _calls(TurnContext, stop_at)
     assert (await _calls(AcyclicTurnContext, stop_at))[:2] == ["before 0 (1)", "before 1 (1)"]
-
-
-@pytest.mark.parametrize(
-    "account",
-    [
-        ChannelAccount(id="29:abc", name="Sam", aad_object_id="aad-1", role="user"),
-        ConversationAccount(id="a:chat", conversation_type="personal", tenant_id="city"),
-    ],
-)
-def test_accounts_copy_as_the_pickle_protocol_copies_them(account: Any) -> None:
-    stock = copy._reconstruct(account, None, *account.__reduce_ex__(4))  # type: ignore[attr-defined]
-    use_quick_account_copies()
-    quick = copy.copy(account)
-    assert type(quick) is type(account) and quick is not account
-    assert vars(quick) == vars(stock) == vars(account)
-    quick.id = "changed"
-    assert account.id != "changed"
