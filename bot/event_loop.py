@@ -1,8 +1,8 @@
 """The event loop the bot runs on: uvloop where it is installed (Linux and macOS), else asyncio's.
 
-uvloop runs the loop, its sockets and its timers in C (libuv). Under load a turn took 7 to 30%
-less CPU on it, and the bare aiohttp floor 25 to 28% less (docs/performance.md, step 22). The
-tests run on the same loop (tests/conftest.py), so what is tested is what serves.
+uvloop runs the loop, its sockets and its timers in C (libuv): a turn takes less CPU on it
+(the measurements are in docs/performance.md, step 22). The tests run on the same loop
+(tests/conftest.py), so what is tested is what serves.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def reference_json(activity: Activity) -> dict[str, Any]:
 
     Left out: the activity id, which changes every turn and would turn every turn into a write,
     and the user's and the bot's names, which are for knowing who someone is. Built from the
-    activity directly: the reference's copies of three models cost 2% of a turn.
+    activity directly, without the reference's copies of three models (docs/performance.md).
     """
     reference: dict[str, Any] = {}
     for key, party in (("user", activity.from_property), ("bot", activity.recipient)):

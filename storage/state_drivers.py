@@ -2,7 +2,7 @@
 
 Bot state is read once and written once per turn, always the same few statements on one table.
 Through SQLAlchemy's async layer (session, greenlet switches, and on SQLite a thread hand-off
-per cursor call) each cost about a millisecond of CPU. So the state's statements run on the
+per cursor call) each cost several times the statement itself. So the state's statements run on the
 database driver's own connection (asyncpg, aiosqlite), taken from the engine's pool: one pool
 per instance, its size the `DATABASE_POOL_SIZE` setting. Domain writes never come here; they go
 through the unit of work (storage/uow.py).
@@ -13,8 +13,8 @@ through the unit of work (storage/uow.py).
   transaction, one commit, instead of each write waiting for its own fsync.
 - The reader and the writer each keep one pooled connection between their batches (they run
   one batch at a time): taking it from the pool and giving it back for every batch cost the loop
-  3 to 4% of a turn. A connection that failed is given back, invalidated; the next batch takes
-  another.
+  a measurable share of a turn (docs/performance.md). A connection that failed is given back,
+  invalidated; the next batch takes another.
 
 `SqlStorage` keeps the eTag rules; the driver only runs what it is given.
 """

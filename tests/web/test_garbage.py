@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from bench.scenario import STEPS
-from bot.app import GC_YOUNGEST_THRESHOLD
+from bot.app import APP_KEY
 from tests.web.conftest import RunningBot
 
 OURS_AND_BOT_FRAMEWORK = ("botbuilder", "botframework", "bot.", "dialogs.", "storage.", "content.")
@@ -18,7 +20,9 @@ OURS_AND_BOT_FRAMEWORK = ("botbuilder", "botframework", "bot.", "dialogs.", "sto
 async def test_a_walk_through_the_finder_leaves_no_reference_cycles(
     running_bot: RunningBot,
 ) -> None:
-    assert gc.get_threshold()[0] == GC_YOUNGEST_THRESHOLD  # which pays only without cycles
+    # What `wegwijzer serve`'s rare collections (bot.cli.tune_garbage_collector) rely on.
+    if not running_bot.app[APP_KEY].settings.SPEEDUPS:
+        pytest.skip("the stock turn context and dialog state managers do leave cycles")
     user = running_bot.user()
     status, _ = await running_bot.send(user.install())  # first use: caches fill, not garbage
     assert status in (200, 201)
