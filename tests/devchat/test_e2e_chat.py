@@ -234,3 +234,42 @@ async def test_a_bureau_member_posts_in_the_channel_as_teams_does(browser: Brows
     assert message["entities"][0]["mentioned"]["id"] == message["recipient"]["id"]
     await browser.screenshot("06-bureau-channel-post")
     await assert_clean(browser)
+
+
+async def test_the_outbox_reaches_the_page_in_the_right_conversation_and_updates_in_place(
+    browser: Browser, e2e_chat: DevChat
+) -> None:
+    """What a service queues, the app's dispatcher sends; the page shows it where it belongs."""
+    from services.outbox import MessageKind, Recipient, queue_message
+    from storage.db import create_session_factory
+    from storage.uow import UnitOfWork
+
+    await open_chat(browser, "manager")  # installing stores where each one can be reached
+    await expect(last_card(browser)).to_contain_text(t("menu_title"))
+    await browser.page.locator("#person-bureau").click()
+    await browser.page.get_by_label("Bericht").fill("hallo")
+    await browser.page.get_by_role("button", name="Verstuur").click()
+    await expect(transcript(browser, "bureau").locator(".message.bot")).to_have_count(1)
+    await browser.page.locator("#person-trekker").click()  # looking at someone else
+    people = {p.key: p for p in personas(e2e_chat.app[APP_KEY].settings)}
+    queued = [
+        (Recipient.person(people["manager"].aad_object_id), "no_answer", "devchat:1"),
+        (Recipient.channel(people["bureau"].channel_id or ""), "menu", "devchat:2"),
+        (Recipient.update_of("devchat:2"), "no_answer", "devchat:3"),
+    ]
+    session_factory = create_session_factory(e2e_chat.app[APP_KEY].engine)
+    for to, template, key in queued:
+        async with UnitOfWork(session_factory) as uow:
+            await queue_message(
+                uow=uow, to=to, kind=MessageKind.URGENT, template=template, data={}, key=key
+            )
+            await uow.commit()
+
+    await browser.page.locator("#person-manager").click()
+    await expect(last_card(browser, "manager")).to_contain_text(t("no_answer_title"))
+    await browser.page.locator("#person-bureau").click()
+    channel = transcript(browser, "bureau")
+    await expect(channel.locator(".message.bot.updated")).to_contain_text(t("no_answer_title"))
+    await expect(channel.locator(".message.bot")).to_have_count(2)  # the answer, and the post
+    await browser.screenshot("07-outbox-in-the-bureau-channel")
+    await assert_clean(browser)
