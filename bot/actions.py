@@ -125,11 +125,26 @@ class ActionRouter:
     bureau_team_id: str = ""
     roster: BureauRoster = nobody_is_bureau
     _routes: dict[Verb, _Route] = field(default_factory=dict)
+    _commands: dict[str, Verb] = field(default_factory=dict)
 
     def register(self, verb: Verb, handler: Handler, *, who: Who) -> None:
         if verb in self._routes:
             raise ValueError(f"verb {verb.value!r} already has a handler")
         self._routes[verb] = _Route(handler, who)
+
+    def register_command(self, command: str, verb: Verb) -> None:
+        """Let a typed command (a name in content/commands.yaml) press this verb's button."""
+        self._commands[command] = verb
+
+    async def on_command(self, turn_context: TurnContext, command: str | None) -> bool:
+        """Answer a typed command that stands for a verb; False when it stands for none."""
+        verb = self._commands.get(command or "")
+        if verb is None:
+            return False
+        answer = await self._answer(turn_context, verb.value, {})
+        messages = answer.messages if isinstance(answer, Reply) else (answer.card,)
+        await turn_context.send_activities([message_activity(m) for m in messages])
+        return True
 
     def handles_submit(self, activity: Activity) -> bool:
         """Whether this message is an Action.Submit press of a verb this router handles."""

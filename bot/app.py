@@ -26,6 +26,7 @@ from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot
 from bot.menu_actions import register_menu_actions
+from bot.preference_actions import register_preference_actions
 from bot.remember import RememberConversation
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
@@ -110,6 +111,7 @@ def build(
     actions = ActionRouter(
         replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
     )
+    register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
     dialog = build_dialogs(replies, catalog or _load_toolkit(settings), settings.links(), actions)
     bot = WegwijzerBot(
         conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions

@@ -60,6 +60,8 @@ class WegwijzerBot(TeamsActivityHandler):
         if self._actions.handles_submit(turn_context.activity):
             await self._actions.on_submit(turn_context)
             return
+        if await self._actions.on_command(turn_context, self._replies.command(turn_context)):
+            return
         # Every dialog context builds a DialogStateManager, which assembles the memory scopes
         # from the component registry unless the turn already holds them; they keep no state of
         # their own, so one set made at start-up serves every turn.

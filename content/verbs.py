@@ -30,6 +30,8 @@ class Verb(StrEnum):
     SIGNUP = "signup"
     APPLY = "apply"
     LINK_MISSING = "link_missing"
+    REMINDERS_OFF = "reminders_off"
+    REMINDERS_ON = "reminders_on"
     CONTACT = "contact"  # how to reach the Bureau
     # Answered by the dialogs, not the action router: they end the flow that is running.
     ASK = "ask"  # treat the text typed at a finder question as a free question

@@ -31,6 +31,8 @@ sends what is due, within Teams' limits, and records what became of it.
   go after that message, since messages to one recipient are sent in the order they were queued.
 - A kind in `REMINDER_KINDS` is skipped while the person has turned reminders off
   (`set_reminders`).
+- `cancel_messages(uow=uow, key_prefix=...)` drops the unsent messages whose keys start with the
+  prefix (the reminders of a place given up): make keys share a prefix per thing they are about.
 
 New kinds are added to `MessageKind` (and, where they apply, to the two sets below).
 """
@@ -140,6 +142,10 @@ class OutboxWrites(Protocol):
         """The (scope, owner) of the message queued under `key`, if any."""
         ...
 
+    async def cancel(self, *, key_prefix: str) -> None:
+        """Skip the unsent messages whose key starts with `key_prefix`."""
+        ...
+
 
 class ReminderPreferences(Protocol):
     """Who turned reminders off; never commits."""
@@ -203,6 +209,13 @@ async def queue_message(
             due=due,
         )
     )
+
+
+async def cancel_messages(*, uow: OutboxUnitOfWork, key_prefix: str) -> None:
+    """Drop the unsent messages whose key starts with `key_prefix`, in this unit of work."""
+    if not key_prefix:
+        raise ValueError("cancelling needs a key prefix")
+    await uow.outbox.cancel(key_prefix=key_prefix)
 
 
 async def set_reminders(*, uow: PreferencesUnitOfWork, aad_object_id: str, on: bool) -> None:

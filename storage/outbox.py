@@ -8,6 +8,7 @@ turn does the same. Every later write is conditional on still holding the lease.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.conversations import ConversationRecord, ConversationScope
-from services.outbox import NewMessage, OutboxState, OutboxStatus
+from services.outbox import Action, MessageKind, NewMessage, OutboxState, OutboxStatus
 from storage.db import dialect_insert
 from storage.models import ConversationReferenceRecord, OutboxMessage, ReminderPreference
 from storage.repositories import _to_record
@@ -87,6 +88,50 @@ class SqlOutboxRepository:
         # One statement: two instances queueing the same key at once give one row, no error.
         result = await self._session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def queue(
+        self,
+        *,
+        recipient: str,
+        template: str,
+        data: Mapping[str, Any],
+        key: str,
+        due_at: datetime,
+        urgent: bool = False,
+        kind: str = MessageKind.NOTICE.value,
+    ) -> None:
+        """Queue a message to a person's personal chat, once per key (`services.session_types`)."""
+        await self.add(
+            NewMessage(
+                key=key,
+                kind=MessageKind.URGENT if urgent else MessageKind(kind),
+                scope=ConversationScope.PERSONAL,
+                owner=recipient,
+                action=Action.SEND,
+                target_key=None,
+                template=template,
+                data=json.dumps(dict(data), ensure_ascii=False, allow_nan=False),
+                due=due_at,
+            )
+        )
+
+    async def cancel(self, *, key_prefix: str) -> None:
+        """Skip the unsent messages whose key starts with `key_prefix` (a place given up)."""
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
+                OutboxMessage.state == PENDING,
+            )
+            .values(
+                state=OutboxState.SKIPPED.value,
+                reason="cancelled",
+                lease_owner=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def recipient_of(self, key: str) -> tuple[str, str] | None:
         row = (

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
         ConversationWritesUnitOfWork,
     )
     from services.outbox import OutboxUnitOfWork, PreferencesUnitOfWork
-    from services.session_types import SessionRepository
+    from services.session_types import SessionRepository, SessionsUnitOfWork
 
 
 class UnitOfWork:
@@ -114,3 +114,6 @@ if TYPE_CHECKING:
 
     def _keeps_sessions(repository: SqlSessionRepository) -> SessionRepository:
         return repository
+
+    def _sessions_queue_in_the_outbox(uow: UnitOfWork) -> SessionsUnitOfWork:
+        return uow

@@ -14,6 +14,7 @@ from services.outbox import (
     MessageKind,
     OutboxState,
     Recipient,
+    cancel_messages,
     queue_message,
     reminders_on,
     set_reminders,
@@ -282,3 +283,48 @@ async def test_concurrent_claims_on_postgres_never_take_the_same_message(postgre
         assert len(ids) == len(set(ids)) == 200
     finally:
         await engine.dispose()
+
+
+async def test_cancel_skips_the_unsent_messages_under_a_key_prefix_only(
+    db_session_factory: SessionFactory,
+) -> None:
+    await queue(db_session_factory, "place/7/reminder/1440m")
+    await queue(db_session_factory, "place/7/evaluation", to=Recipient.person("other"))
+    await queue(db_session_factory, "place/70/reminder/1440m", to=Recipient.person("third"))
+    await queue(db_session_factory, "place_7/x", to=Recipient.person("fourth"))  # _ is no wildcard
+
+    async with UnitOfWork(db_session_factory) as uow:
+        await cancel_messages(uow=uow, key_prefix="place/7/")
+        await uow.commit()
+
+    async with db_session_factory() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [(r.idempotency_key, r.state) for r in rows] == [
+        ("place/7/reminder/1440m", "skipped"),
+        ("place/7/evaluation", "skipped"),
+        ("place/70/reminder/1440m", "pending"),
+        ("place_7/x", "pending"),
+    ]
+
+
+async def test_the_sessions_queue_writes_a_personal_message_once_per_key(
+    db_session_factory: SessionFactory,
+) -> None:
+    async with UnitOfWork(db_session_factory) as uow:
+        for _ in range(2):
+            await uow.outbox.queue(
+                recipient="aad-1", template="session_reminder", data={"session_id": 3},
+                key="r", due_at=NOW, kind="reminder",
+            )  # fmt: skip
+        await uow.outbox.queue(
+            recipient="aad-1", template="session_place_offered", data={}, key="u", due_at=NOW,
+            urgent=True,
+        )  # fmt: skip
+        await uow.commit()
+
+    async with db_session_factory() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [(r.recipient_scope, r.recipient_owner, r.kind) for r in rows] == [
+        ("personal", "aad-1", "reminder"),
+        ("personal", "aad-1", "urgent"),
+    ]
