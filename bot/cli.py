@@ -1,4 +1,5 @@
-"""The `wegwijzer` command: serve, db upgrade, chat, content check, outbox, search, sessions."""
+"""The `wegwijzer` command: serve, db upgrade, chat, content check, outbox, search, sessions,
+manifest."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
 
@@ -103,6 +105,31 @@ def _sessions_import(args: argparse.Namespace) -> int:
     return run_import(settings, Path(args.file), dry_run=args.dry_run)
 
 
+def _manifest_build(args: argparse.Namespace) -> int:
+    from content.templates import load_templates
+    from manifest.package import ManifestError, build_package
+
+    try:
+        package = build_package(load_settings(), load_templates())
+    except ManifestError as error:
+        sys.stderr.write("wegwijzer: cannot build the app package:\n")
+        sys.stderr.writelines(f"  {problem}\n" for problem in error.problems)
+        return 2
+    sys.stdout.write(f"{package.write(Path(args.out))}\n")
+    return 0
+
+
+def _manifest_check(args: argparse.Namespace) -> int:
+    from manifest.check import DEFAULT_SCHEMAS, check_package
+
+    problems = check_package(Path(args.zip).read_bytes(), Path(args.schemas or DEFAULT_SCHEMAS))
+    if problems:
+        sys.stderr.writelines(f"{args.zip}: {problem}\n" for problem in problems)
+        return 1
+    sys.stdout.write(f"{args.zip}: valid\n")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer I&D, a Teams bot")
     commands = root.add_subparsers(dest="command", required=True)
@@ -139,6 +166,17 @@ def parser() -> argparse.ArgumentParser:
     planning.add_argument("file", help="the planning file (see services/session_import.py)")
     planning.add_argument("--dry-run", action="store_true", help="only check the file")
     planning.set_defaults(run=_sessions_import)
+
+    manifest = commands.add_parser("manifest", help="the Teams app package").add_subparsers(
+        required=True
+    )
+    build = manifest.add_parser("build", help="write the app package zip")
+    build.add_argument("--out", required=True, help="folder to write the zip into")
+    build.set_defaults(run=_manifest_build)
+    check_zip = manifest.add_parser("check", help="validate an app package zip")
+    check_zip.add_argument("zip", help="the package")
+    check_zip.add_argument("--schemas", help="folder holding teams/v1.22/*.schema.json")
+    check_zip.set_defaults(run=_manifest_check)
     return root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import Any
 
@@ -26,6 +27,8 @@ from bot.actions import INVOKE_NAME, ActionRouter
 from dialogs.replies import Replies, lang_of
 
 PERSONAL = "personal"
+# In a channel, Teams puts the bot's @mention into the text: "<at>Wegwijzer I&D</at> menu".
+MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
 class WegwijzerBot(TeamsActivityHandler):
@@ -60,6 +63,7 @@ class WegwijzerBot(TeamsActivityHandler):
         if self._actions.handles_submit(turn_context.activity):
             await self._actions.on_submit(turn_context)
             return
+        _drop_bot_mention(turn_context)
         if await self._actions.on_command(turn_context, self._replies.command(turn_context)):
             return
         # Every dialog context builds a DialogStateManager, which assembles the memory scopes
@@ -99,6 +103,24 @@ class WegwijzerBot(TeamsActivityHandler):
         await turn_context.send_activities(
             [self._replies.card("welcome", lang), self._replies.card("menu", lang)]
         )
+
+
+def _drop_bot_mention(turn_context: TurnContext) -> None:
+    """Leave what a channel member typed after @mentioning the bot, so 'menu' works there too.
+
+    Not `TurnContext.remove_recipient_mention`: it HTML-escapes the bot's name before matching,
+    so a name with '&' in it is never removed.
+    """
+    activity = turn_context.activity
+    if not activity.entities or not activity.text or "<at>" not in activity.text.lower():
+        return
+    bot_id = activity.recipient.id if activity.recipient else None
+    for mention in TurnContext.get_mentions(activity):
+        mentioned = (mention.additional_properties or {}).get("mentioned") or {}
+        if mentioned.get("id") == bot_id:
+            # Every mention goes: the bot needs no one's name to answer.
+            activity.text = MENTION.sub("", activity.text).strip()
+            return
 
 
 def _memory_configuration() -> DialogStateManagerConfiguration:

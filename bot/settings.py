@@ -17,6 +17,10 @@ from services.session_messages import SessionRules
 log = logging.getLogger(__name__)
 
 
+# Settings ending in _URL that are not a link of an offer.
+NOT_OFFER_LINKS = frozenset({"DATABASE_URL", "DEVELOPER_URL", "PRIVACY_URL", "TERMS_URL"})
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -86,6 +90,14 @@ class Settings(BaseSettings):
     QUIET_HOURS_END: time = time(8, 0)
     QUIET_HOURS_WEEKENDS: bool = True
     QUIET_HOURS_TIMEZONE: str = "Europe/Amsterdam"
+    # The Teams app package (`wegwijzer manifest build`): its own id, version and the pages
+    # Teams links to from the app's details.
+    TEAMS_APP_ID: str = ""
+    TEAMS_APP_VERSION: str = Field(default="1.0.0", pattern=r"^\d+\.\d+\.\d+$")
+    DEVELOPER_NAME: str = Field(default="Gemeente Amsterdam", max_length=32)
+    DEVELOPER_URL: str = ""
+    PRIVACY_URL: str = ""
+    TERMS_URL: str = ""
 
     @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
     @classmethod
@@ -178,7 +190,8 @@ class Settings(BaseSettings):
             for name, value in self.model_dump().items()
             if value
             and (
-                name == "BUREAU_CONTACT_EMAIL" or (name.endswith("_URL") and name != "DATABASE_URL")
+                name == "BUREAU_CONTACT_EMAIL"
+                or (name.endswith("_URL") and name not in NOT_OFFER_LINKS)
             )
         }
 

@@ -213,3 +213,20 @@ async def test_deeply_nested_fields_in_a_real_activity_get_a_calm_answer(
     status, messages = await running_bot.send(activity)
     assert status in (200, 201, 400)
     assert all("Traceback" not in str(message) for message in messages)
+
+
+async def test_a_command_after_the_bots_mention_in_a_channel_is_understood(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    activity = user.says("<at>Wegwijzer I&amp;D</at> menu")
+    activity["conversation"]["conversationType"] = "channel"
+    activity["entities"] = [
+        {
+            "type": "mention",
+            "text": "<at>Wegwijzer I&amp;D</at>",
+            "mentioned": {"id": activity["recipient"]["id"], "name": "Wegwijzer I&D"},
+        }
+    ]
+    _, messages = await running_bot.send(activity)
+    assert cards(messages)[0]["body"][0]["text"] == "Waar kan ik je mee helpen?"

@@ -1,0 +1,1 @@
+"""The Teams app package: manifest, translation, icons; `wegwijzer manifest` builds it."""
