@@ -188,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except SettingsError as error:
-        sys.stderr.write(f"wegwijzer: configuration refused: {error}\n")
+        sys.stderr.write("wegwijzer: configuration refused:\n")
+        sys.stderr.writelines(f"  {line}\n" for line in str(error).splitlines())
         return 2
     except ContentError as error:
         problems = "\n".join(str(problem) for problem in error.problems)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.service_url import TEAMS_SERVICE_URL_HOSTS, is_loopback
@@ -144,28 +146,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
-        if self.ENVIRONMENT is not Environment.PRODUCTION:
-            return self
-        missing = [
-            name
-            for name, value in (
-                ("APP_ID", self.APP_ID),
-                ("APP_PASSWORD", self.APP_PASSWORD),
-                ("APP_TENANTID", self.APP_TENANTID),
-            )
-            if not value
-        ]
-        if missing:
-            raise SettingsError(
-                "production needs " + ", ".join(missing) + " (the bot's Entra app registration)"
-            )
-        if self.APP_TYPE != "SingleTenant":
-            raise SettingsError(
-                "production needs APP_TYPE=SingleTenant (the city's own tenant), "
-                f"not {self.APP_TYPE!r}"
-            )
-        if not self.ALLOWED_TENANT_IDS:
-            raise SettingsError("production needs ALLOWED_TENANT_IDS (the city's tenant id)")
+        if self.ENVIRONMENT is Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise SettingsError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -225,15 +209,71 @@ class Settings(BaseSettings):
             )
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """A setting production refuses to start without: `problem` says what is wrong, or None."""
+
+    setting: str
+    problem: Callable[[Settings], str | None]
+
+
+def required(setting: str, what: str) -> Requirement:
+    """A setting that must not be empty in production."""
+    return Requirement(setting, lambda s: None if getattr(s, setting) else f"not set ({what})")
+
+
+def _postgres(settings: Settings) -> str | None:
+    if settings.DATABASE_URL.startswith("postgresql+asyncpg://"):
+        return None
+    # Only the scheme: the URL may hold a password.
+    scheme = settings.DATABASE_URL.partition(":")[0]
+    return f"must be postgresql+asyncpg://user:password@host/db (instances share it), not {scheme}:"
+
+
+# What production checks at start, in this order; every flow that needs a setting in production
+# adds its Requirement here, so `wegwijzer serve` names every missing one at once.
+PRODUCTION_REQUIREMENTS: list[Requirement] = [
+    required("APP_ID", "the bot's Entra app registration"),
+    required("APP_PASSWORD", "the client secret of that registration"),
+    required("APP_TENANTID", "the city's tenant id, where the app is registered"),
+    Requirement(
+        "APP_TYPE",
+        lambda s: (
+            None
+            if s.APP_TYPE == "SingleTenant"
+            else f"must be SingleTenant (the city's own tenant), not {s.APP_TYPE!r}"
+        ),
+    ),
+    required("ALLOWED_TENANT_IDS", "the city's tenant id, whose Teams users are answered"),
+    Requirement("DATABASE_URL", _postgres),
+]
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """One line per production requirement these settings fail, naming the setting."""
+    return [
+        f"{requirement.setting}: {problem}"
+        for requirement in PRODUCTION_REQUIREMENTS
+        if (problem := requirement.problem(settings))
+    ]
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning validation errors into one readable SettingsError."""
-    from pydantic import ValidationError
-
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise SettingsError(reasons) from None
+        raise SettingsError("\n".join(_reasons(error))) from None
+
+
+def _reasons(error: ValidationError) -> list[str]:
+    """One line per problem: a production check's own lines, else the setting and the error."""
+    reasons = []
+    for problem in error.errors():
+        cause = problem.get("ctx", {}).get("error")
+        if isinstance(cause, SettingsError):
+            reasons += str(cause).splitlines()
+        else:
+            where = ".".join(str(part) for part in problem["loc"]) or "settings"
+            reasons.append(f"{where}: {problem['msg']}")
+    return reasons

@@ -123,8 +123,11 @@ async def keys(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SigningKeys]:
 
 
 @pytest.fixture
-async def production_bot(tmp_path: Path, keys: SigningKeys) -> AsyncIterator[RunningBot]:
-    async for running in start_bot(tmp_path, LocalConnector(), **PRODUCTION):
+async def production_bot(
+    tmp_path: Path, keys: SigningKeys, postgres_url: str
+) -> AsyncIterator[RunningBot]:
+    # Production runs on PostgreSQL only (bot/settings.py refuses anything else).
+    async for running in start_bot(tmp_path, LocalConnector(), postgres_url, **PRODUCTION):
         yield running
 
 
@@ -232,13 +235,13 @@ async def test_the_bot_answers_on_the_loop_while_keys_are_fetched(
 
 
 async def test_a_request_without_token_is_refused_without_any_network(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
 ) -> None:
     def no_network(*_: object, **__: object) -> None:
         raise AssertionError("no network call may be needed to refuse a request without token")
 
     monkeypatch.setattr("requests.get", no_network)
-    async for running in start_bot(tmp_path, LocalConnector(), **PRODUCTION):
+    async for running in start_bot(tmp_path, LocalConnector(), postgres_url, **PRODUCTION):
         assert await post(running, running.user().says("menu"), None) == 401
         assert running.connector.received == []
 

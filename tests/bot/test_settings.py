@@ -11,6 +11,7 @@ PRODUCTION = {
     "APP_TYPE": "SingleTenant",
     "APP_TENANTID": "tenant-1",
     "ALLOWED_TENANT_IDS": "tenant-1",
+    "DATABASE_URL": "postgresql+asyncpg://wegwijzer:geheim@db.example/wegwijzer",
 }
 
 
@@ -51,7 +52,7 @@ def test_complete_production_settings_are_accepted(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
-    "missing", ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "ALLOWED_TENANT_IDS"]
+    "missing", ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "ALLOWED_TENANT_IDS", "DATABASE_URL"]
 )
 def test_production_refuses_to_start_without(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in PRODUCTION.items():
@@ -68,6 +69,47 @@ def test_production_refuses_a_multi_tenant_app(monkeypatch: pytest.MonkeyPatch) 
         load_settings()
 
 
+def test_production_names_every_problem_on_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    lines = str(refused.value).splitlines()
+    named = ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "APP_TYPE", "ALLOWED_TENANT_IDS"]
+    assert [line.split(":")[0] for line in lines] == [*named, "DATABASE_URL"]
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///./data/wegwijzer.db", "mysql://wegwijzer:geheim@db/wegwijzer"]
+)
+def test_production_refuses_a_database_that_is_not_postgresql_without_showing_its_password(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {**PRODUCTION, "DATABASE_URL": url}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("DATABASE_URL: must be postgresql+asyncpg://")
+    assert "geheim" not in str(refused.value)
+
+
+def test_a_flow_adds_its_own_requirement_to_the_same_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot import settings
+
+    monkeypatch.setattr(
+        settings,
+        "PRODUCTION_REQUIREMENTS",
+        [*settings.PRODUCTION_REQUIREMENTS, settings.required("LOG_LEVEL", "how much to log")],
+    )
+    for name, value in {**PRODUCTION, "LOG_LEVEL": ""}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=r"^LOG_LEVEL: not set \(how much to log\)$"):
+        load_settings()
+
+
 def test_a_bad_port_is_refused_with_a_readable_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "not-a-port")
     with pytest.raises(SettingsError, match="PORT"):
@@ -81,7 +123,10 @@ def test_cli_explains_a_refused_configuration(
 
     monkeypatch.setenv("ENVIRONMENT", "production")
     assert main(["serve"]) == 2
-    assert "configuration refused" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "wegwijzer: configuration refused:"
+    assert err[1] == "  APP_ID: not set (the bot's Entra app registration)"
+    assert len(err) == 7
 
 
 def test_serve_refuses_bad_content_with_the_problems_not_a_traceback(

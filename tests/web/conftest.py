@@ -41,9 +41,9 @@ class RunningBot:
 
 
 async def start_bot(
-    tmp_path: Path, connector: LocalConnector, **settings: Any
+    tmp_path: Path, connector: LocalConnector, database_url: str | None = None, **settings: Any
 ) -> AsyncIterator[RunningBot]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    database_url = database_url or f"sqlite+aiosqlite:///{tmp_path}/bot.db"
     await asyncio.to_thread(upgrade, database_url)
     config = Settings(
         _env_file=None,  # type: ignore[call-arg]
