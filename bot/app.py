@@ -26,6 +26,7 @@ from bot.errors import make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot
 from bot.menu_actions import register_menu_actions
+from bot.metrics import REQUESTS_REFUSED, PassedGuards, TurnMetrics, serve_metrics
 from bot.preference_actions import register_preference_actions
 from bot.remember import RememberConversation
 from bot.sender import ProactiveSender
@@ -50,6 +51,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+REFUSED_STATUSES = frozenset({400, 401, 403, 413, 415})
 MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; refuse anything bigger early
 
 
@@ -128,12 +130,14 @@ def build(
         speedups=applied.enabled,
     )
     adapter.on_turn_error = make_on_turn_error(replies)
+    adapter.use(TurnMetrics())
     adapter.use(
         TenantGuard(
             allowed_tenants=settings.ALLOWED_TENANT_IDS,
             allow_emulator=not settings.is_production,
         )
     )
+    adapter.use(PassedGuards())
     adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates)
@@ -189,6 +193,13 @@ def build_dispatcher(
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
+    response = await _handle_activity(request)
+    if response.status in REFUSED_STATUSES:
+        REQUESTS_REFUSED.labels(str(response.status)).inc()
+    return response
+
+
+async def _handle_activity(request: web.Request) -> web.StreamResponse:
     wegwijzer = request.app[APP_KEY]
     if request.content_type != "application/json":
         return web.Response(status=415)
@@ -225,6 +236,10 @@ async def _start_dispatcher(app: web.Application) -> None:
         app[APP_KEY].dispatcher.start()
 
 
+async def _announce_shutdown(_: web.Application) -> None:
+    log.info("shutting down: no new requests, finishing the turns in flight")
+
+
 async def _dispose(app: web.Application) -> None:
     await app[APP_KEY].dispatcher.stop()
     await app[APP_KEY].proactive_http.close()
@@ -234,16 +249,18 @@ async def _dispose(app: web.Application) -> None:
 
 
 def create_app(settings: Settings, *, templates: Templates | None = None) -> web.Application:
-    """The aiohttp app: /api/messages, /healthz, /readyz, and /dev/chat in development."""
+    """The aiohttp app: /api/messages, /healthz, /readyz, /metrics, and /dev/chat in development."""
     settings.warn_about_development_defaults()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[APP_KEY] = build(settings, templates=templates)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", serve_metrics)
     if not settings.is_production:
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
     app.on_startup.append(_start_dispatcher)
+    app.on_shutdown.append(_announce_shutdown)
     app.on_cleanup.append(_dispose)
     return app
 

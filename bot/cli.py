@@ -12,12 +12,10 @@ from pathlib import Path
 from bot.settings import SettingsError, load_settings
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(level: str, *, json: bool = False) -> None:
+    from bot.logs import configure_logging
+
+    configure_logging(level, json=json)
 
 
 def _serve(_: argparse.Namespace) -> int:
@@ -27,7 +25,7 @@ def _serve(_: argparse.Namespace) -> int:
     from bot.event_loop import loop_name, new_event_loop
 
     settings = load_settings()
-    _configure_logging(settings.LOG_LEVEL)
+    _configure_logging(settings.LOG_LEVEL, json=settings.json_logs)
     app = create_app(settings)
     tune_garbage_collector()
     logging.getLogger("wegwijzer").info(
@@ -37,7 +35,17 @@ def _serve(_: argparse.Namespace) -> int:
         settings.ENVIRONMENT.value,
         loop_name(),
     )
-    web.run_app(app, host=settings.HOST, port=settings.PORT, print=None, loop=new_event_loop())
+    # On SIGTERM run_app stops listening, then waits up to shutdown_timeout for the requests in
+    # flight (turns are never cancelled: handler_cancellation stays off), then cleans up.
+    web.run_app(
+        app,
+        host=settings.HOST,
+        port=settings.PORT,
+        print=None,
+        loop=new_event_loop(),
+        shutdown_timeout=settings.SHUTDOWN_TIMEOUT_SECONDS,
+        handler_cancellation=False,
+    )
     return 0
 
 
@@ -62,7 +70,7 @@ def _db_upgrade(_: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     settings = load_settings()
-    _configure_logging(settings.LOG_LEVEL)
+    _configure_logging(settings.LOG_LEVEL, json=settings.json_logs)
     upgrade(settings.DATABASE_URL)
     return 0
 

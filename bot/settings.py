@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # The Teams team (its id, as in channelData.team.id) of Bureau I&D: only its members, in it,
     # may press the Bureau's buttons. Empty: nobody may.
     BUREAU_TEAM_ID: str = ""
+    # json: one JSON object per line (what production's log collector reads); auto: json in
+    # production, text elsewhere.
+    LOG_FORMAT: Literal["auto", "json", "text"] = "auto"
+    # On SIGTERM `wegwijzer serve` stops taking requests and waits this long for the turns in
+    # flight; Teams gives up on a turn after 15 s anyway.
+    SHUTDOWN_TIMEOUT_SECONDS: float = Field(default=15.0, gt=0, le=120)
     # The toolkit folder; empty means the one shipped in content/toolkit.
     TOOLKIT_DIR: str = ""
     # Links the toolkit's offers point at (their `link_setting`); the Bureau fills them in.
@@ -189,6 +195,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT is Environment.PRODUCTION
+
+    @property
+    def json_logs(self) -> bool:
+        return self.LOG_FORMAT == "json" or (self.LOG_FORMAT == "auto" and self.is_production)
 
     @property
     def auth_enabled(self) -> bool:
