@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,8 @@ from bot import metrics
 from bot.chat import TeamsUser
 from bot.local_connector import LocalConnector
 from bot.logs import JsonFormatter
-from tests.bot.test_serve import _free_port
+from tests.serving import serve, wait_ready
 from tests.web.conftest import TENANT, RunningBot, start_bot
-
-READY_WITHIN_S = 30.0
 
 
 @pytest.fixture
@@ -67,7 +63,6 @@ async def test_metrics_count_turns_by_outcome_and_time_them(running_bot: Running
     assert after[refused] - before.get(refused, 0.0) == 1
     count = ("wegwijzer_turn_seconds_count", (("type", "message"),))
     assert after[count] - before.get(count, 0.0) == 2
-    assert after[("wegwijzer_turns_in_flight", ())] == 0
 
 
 async def test_a_failed_turn_is_counted_as_an_error_with_its_kind(tmp_path: Path) -> None:
@@ -124,59 +119,30 @@ class SlowConnector(LocalConnector):
         return await super()._activity(request)
 
 
-async def _wait_ready(http: aiohttp.ClientSession, url: str) -> None:
-    deadline = time.monotonic() + READY_WITHIN_S
-    while time.monotonic() < deadline:
-        try:
-            async with http.get(url + "/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("wegwijzer serve did not get ready")
-
-
 async def test_serve_finishes_a_turn_in_flight_on_sigterm_and_logs_json_without_text(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     connector = SlowConnector(delay=1.0)
     await connector.start()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {
-        **os.environ,
+    settings = {
         "DATABASE_URL": sqlite_url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
         "ALLOWED_TENANT_IDS": TENANT,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from bot.cli import main; raise SystemExit(main(['serve']))",
-        env=environment,
-        cwd=tmp_path,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    user = TeamsUser(url + "/api/messages", connector.url, TENANT)
     try:
-        async with aiohttp.ClientSession() as http:
-            await _wait_ready(http, url)
+        async with serve(tmp_path, **settings) as (url, server), aiohttp.ClientSession() as http:
+            await wait_ready(http, url)
+            user = TeamsUser(url + "/api/messages", connector.url, TENANT)
             turn = asyncio.ensure_future(
-                http.post(url + "/api/messages", json=user.says("Jan Jansen: mijn geheime vraag"))
+                http.post(user.bot_url, json=user.says("Jan Jansen: mijn geheime vraag"))
             )
             await asyncio.wait_for(connector.first_call.wait(), 10)
             server.send_signal(signal.SIGTERM)  # the turn is now waiting for the connector
             async with await asyncio.wait_for(turn, 20) as response:
                 status = response.status
-        _, err = await asyncio.wait_for(server.communicate(), 20)
+            _, err = await asyncio.wait_for(server.communicate(), 20)
     finally:
-        if server.returncode is None:
-            server.kill()
-            await server.wait()
         await connector.stop()
 
     assert status in (200, 201)
