@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-READY_WITHIN_S = 30.0
+# Start-up loads the content and builds the search index: seconds on a busy machine.
+READY_WITHIN_S = 60.0
 
 
 def free_port() -> int:
