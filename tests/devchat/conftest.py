@@ -51,8 +51,10 @@ class DevChat:
         return self.app[DEV_CHAT_KEY]
 
 
-async def serve(tmp_path: Path, **settings: Any) -> AsyncIterator[DevChat]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+async def serve(
+    tmp_path: Path, database_url: str | None = None, **settings: Any
+) -> AsyncIterator[DevChat]:
+    database_url = database_url or f"sqlite+aiosqlite:///{tmp_path}/bot.db"
     await asyncio.to_thread(upgrade, database_url)
     config = Settings(_env_file=None, DATABASE_URL=database_url, **settings)  # type: ignore[call-arg]
     app = create_app(config)

@@ -37,6 +37,7 @@ async def dev_chat(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[De
         yield running
 
 
+PRODUCTION_DATABASE = "postgresql+asyncpg://wegwijzer@db.example/wegwijzer"  # never connected to
 DEV_PATHS = [
     "/dev/chat",
     "/dev/chat/gallery",
@@ -49,8 +50,11 @@ DEV_PATHS = [
 
 
 @on_the_shared_loop
-async def test_production_serves_no_dev_chat_and_no_loopback_connector(tmp_path: Path) -> None:
-    async for running in serve(tmp_path, **PRODUCTION):
+async def test_production_serves_no_dev_chat_and_no_loopback_connector(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Production runs on PostgreSQL only (bot/settings.py refuses anything else).
+    async for running in serve(tmp_path, postgres_url, **PRODUCTION):
         for path in DEV_PATHS:
             async with running.http.get(running.url + path) as response:
                 assert response.status == 404, path
@@ -63,7 +67,7 @@ async def test_production_serves_no_dev_chat_and_no_loopback_connector(tmp_path:
 
 
 def test_the_dev_chat_refuses_to_be_added_in_production() -> None:
-    settings = Settings(_env_file=None, **PRODUCTION)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL=PRODUCTION_DATABASE, **PRODUCTION)  # type: ignore[call-arg]
     with pytest.raises(RuntimeError):
         add_dev_chat(web.Application(), settings, load_templates())
 
