@@ -196,8 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except SettingsError as error:
-        sys.stderr.write("wegwijzer: configuration refused:\n")
-        sys.stderr.writelines(f"  {line}\n" for line in str(error).splitlines())
+        reasons = str(error).splitlines()
+        if len(reasons) == 1:
+            sys.stderr.write(f"wegwijzer: configuration refused: {reasons[0]}\n")
+        else:  # one line each, under a heading
+            sys.stderr.write("wegwijzer: configuration refused:\n")
+            sys.stderr.writelines(f"  {reason}\n" for reason in reasons)
         return 2
     except ContentError as error:
         problems = "\n".join(str(problem) for problem in error.problems)

@@ -128,10 +128,17 @@ class Settings(BaseSettings):
             raise ValueError("reminder days are whole days from 1 to 60, e.g. 7,1")
         return sorted(set(value), reverse=True)
 
+    # Production's own check comes first, so that it names every missing setting at once.
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.ENVIRONMENT is Environment.PRODUCTION:
+            problems = production_problems(self)
+            if problems:
+                raise SettingsError("\n".join(problems))
+        return self
+
     @model_validator(mode="after")
     def _refuse_unauthenticated_network(self) -> Self:
-        if self.ALLOW_UNAUTHENTICATED_ON_NETWORK and self.ENVIRONMENT is Environment.PRODUCTION:
-            raise SettingsError("production refuses ALLOW_UNAUTHENTICATED_ON_NETWORK=true")
         if self.APP_ID or is_loopback(self.HOST) or self.ALLOW_UNAUTHENTICATED_ON_NETWORK:
             return self
         raise SettingsError(
@@ -143,19 +150,6 @@ class Settings(BaseSettings):
     def _refuse_unsafe_service_urls(self) -> Self:
         if "*" in self.ALLOWED_SERVICE_URL_HOSTS or "*." in self.ALLOWED_SERVICE_URL_HOSTS:
             raise SettingsError("ALLOWED_SERVICE_URL_HOSTS may not allow every host ('*')")
-        if self.ENVIRONMENT is Environment.PRODUCTION and not self.ALLOWED_SERVICE_URL_HOSTS:
-            raise SettingsError(
-                "production needs ALLOWED_SERVICE_URL_HOSTS (the Bot Connector's hosts), "
-                "e.g. " + ",".join(TEAMS_SERVICE_URL_HOSTS)
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Self:
-        if self.ENVIRONMENT is Environment.PRODUCTION:
-            problems = production_problems(self)
-            if problems:
-                raise SettingsError("\n".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -255,6 +249,18 @@ PRODUCTION_REQUIREMENTS: list[Requirement] = [
         ),
     ),
     required("ALLOWED_TENANT_IDS", "the city's tenant id, whose Teams users are answered"),
+    required(
+        "ALLOWED_SERVICE_URL_HOSTS",
+        "the Bot Connector's hosts, e.g. " + ",".join(TEAMS_SERVICE_URL_HOSTS),
+    ),
+    Requirement(
+        "ALLOW_UNAUTHENTICATED_ON_NETWORK",
+        lambda s: (
+            "must be false (it is for development only)"
+            if s.ALLOW_UNAUTHENTICATED_ON_NETWORK
+            else None
+        ),
+    ),
     Requirement("DATABASE_URL", _postgres),
 ]
 

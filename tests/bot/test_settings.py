@@ -80,6 +80,17 @@ def test_production_names_every_problem_on_a_line_of_its_own(
     assert [line.split(":")[0] for line in lines] == [*named, "DATABASE_URL"]
 
 
+def test_production_in_the_container_names_every_missing_setting_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("HOST", "0.0.0.0")  # as the Dockerfile sets it
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value).splitlines()[0].startswith("APP_ID: not set")
+    assert len(str(refused.value).splitlines()) == 6
+
+
 @pytest.mark.parametrize(
     "url", ["sqlite+aiosqlite:///./data/wegwijzer.db", "mysql://wegwijzer:geheim@db/wegwijzer"]
 )
