@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 
+from services.outbox import MessageKind, Recipient, queue_message
 from services.session_types import (
     AMSTERDAM,
     RegistrationInfo,
     RegistrationStatus,
     SessionInfo,
     SessionsUnitOfWork,
+    local_when,
 )
 
 __all__ = [
@@ -43,8 +46,18 @@ class Notice(StrEnum):
     EVALUATION = "session_evaluation"
 
 
-# Notices about a person's place go out at once, quiet hours or not: they may have to act.
-URGENT = frozenset({Notice.PLACE_OFFERED, Notice.CHANGED, Notice.CANCELLED})
+# Notices about a person's place go out at once, quiet hours or not: they may have to act (a
+# place to take in time, a new time or place, a session that is off). Reminders and the question
+# afterwards wait for daytime, and reminders for the person's preference (the outbox sees to it).
+KINDS = {
+    Notice.PLACE_OFFERED: MessageKind.URGENT,
+    Notice.CHANGED: MessageKind.URGENT,
+    Notice.CANCELLED: MessageKind.URGENT,
+    Notice.OFFER_EXPIRED: MessageKind.NOTICE,
+    Notice.REMOVED: MessageKind.NOTICE,
+    Notice.REMINDER: MessageKind.REMINDER,
+    Notice.EVALUATION: MessageKind.EVALUATION,
+}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -102,24 +115,24 @@ async def plan_messages(
     if registration.status is not RegistrationStatus.CONFIRMED:
         return
     prefix = _planned_prefix(registration)
-    data = {**session.details(), "registration_id": registration.id}
+    data = {"s": session.details(), "registration_id": registration.id}
     for offset, moment in reminder_moments(session, now=now, rules=rules):
         minutes = int(offset.total_seconds() // 60)
-        await uow.outbox.queue(
-            recipient=registration.person,
-            template=Notice.REMINDER.value,
-            data={**data, "minutes_before": minutes},
+        await _queue(
+            uow,
+            registration,
+            Notice.REMINDER,
+            {**data, "minutes_before": minutes},
             key=f"{prefix}reminder/{minutes}m/v{session.version}",
-            due_at=moment,
-            kind="reminder",
+            due=moment,
         )
-    await uow.outbox.queue(
-        recipient=registration.person,
-        template=Notice.EVALUATION.value,
-        data={"session_id": session.id, "offer": session.offer, "theme": session.theme},
+    await _queue(
+        uow,
+        registration,
+        Notice.EVALUATION,
+        data,
         key=f"{prefix}evaluation/v{session.version}",
-        due_at=evaluation_moment(session, rules),
-        kind="evaluation",
+        due=evaluation_moment(session, rules),
     )
 
 
@@ -127,7 +140,7 @@ async def cancel_planned_messages(
     *, uow: SessionsUnitOfWork, registration: RegistrationInfo
 ) -> None:
     """Drop the unsent reminders and evaluation question of this place."""
-    await uow.outbox.cancel(key_prefix=_planned_prefix(registration))
+    await uow.outbox.cancel_pending(key_prefix=_planned_prefix(registration), reason="cancelled")
 
 
 async def queue_notice(
@@ -139,20 +152,39 @@ async def queue_notice(
     now: datetime,
 ) -> None:
     """Tell one person about their place now (urgent notices ignore quiet hours)."""
+    expires = registration.offer_expires_at
     data = {
-        **session.details(),
+        "s": session.details(),
         "registration_id": registration.id,
-        "offer_expires_at": (
-            registration.offer_expires_at.isoformat() if registration.offer_expires_at else None
-        ),
+        "offer_until": local_when(expires, expires) if expires else None,
     }
-    await uow.outbox.queue(
-        recipient=registration.person,
+    await _queue(
+        uow,
+        registration,
+        notice,
+        data,
+        key=f"{_place_prefix(registration)}{notice.value}/v{session.version}/{now.isoformat()}",
+        due=now,
+    )
+
+
+async def _queue(
+    uow: SessionsUnitOfWork,
+    registration: RegistrationInfo,
+    notice: Notice,
+    data: dict[str, Any],
+    *,
+    key: str,
+    due: datetime,
+) -> None:
+    await queue_message(
+        uow=uow,
+        to=Recipient.person(registration.person),
+        kind=KINDS[notice],
         template=notice.value,
         data=data,
-        key=f"{_place_prefix(registration)}{notice.value}/v{session.version}/{now.isoformat()}",
-        due_at=now,
-        urgent=notice in URGENT,
+        key=key,
+        due=due,
     )
 
 
@@ -163,6 +195,7 @@ async def answer_evaluation(
     person: str,
     rating: int,
     remark: str | None,
+    now: datetime,
 ) -> bool:
     """Store a participant's rating (1-5) and remark without their identity, once; commit.
 
@@ -172,6 +205,9 @@ async def answer_evaluation(
     if not 1 <= rating <= 5:
         raise ValueError("a rating is 1 to 5")
     remark = (remark or "").strip() or None
+    session = await uow.sessions.get(session_id)
+    if session is None or now < session.ends_at:
+        return False
     if not await uow.sessions.mark_evaluated(session_id=session_id, person=person):
         return False
     await uow.sessions.add_evaluation(session_id=session_id, rating=rating, remark=remark)

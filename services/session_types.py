@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from services.outbox import OutboxWrites
+
 # Sessions take place in Amsterdam; times are stored in UTC and shown in this zone.
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEFAULT_DURATION_MINUTES = 90
 DEFAULT_CAPACITY = 8
+
+
+def local_when(start: datetime, end: datetime) -> dict[str, int]:
+    """A moment in Amsterdam as numbers: weekday (0 is Monday), day, month, year, hours, minutes."""
+    local_start, local_end = start.astimezone(AMSTERDAM), end.astimezone(AMSTERDAM)
+    return {
+        "weekday": local_start.weekday(),
+        "day": local_start.day,
+        "month": local_start.month,
+        "year": local_start.year,
+        "start_hour": local_start.hour,
+        "start_minute": local_start.minute,
+        "end_hour": local_end.hour,
+        "end_minute": local_end.minute,
+    }
 
 
 class Audience(StrEnum):
@@ -75,16 +92,28 @@ class SessionInfo(SessionDetails):
         return max(self.capacity - self.places_taken, 0)
 
     def details(self) -> dict[str, Any]:
-        """The session as plain data, for messages rendered later (times in ISO, UTC)."""
+        """The session as plain JSON data for its cards, now or rendered later.
+
+        `when` has the Amsterdam date and times as numbers, for the texts to spell out in the
+        reader's language.
+        """
         return {
             "session_id": self.id,
             "offer": self.offer,
             "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
+            "when": local_when(self.starts_at, self.ends_at),
             "location": self.location,
             "theme": self.theme,
             "questions": list(self.questions),
             "audience": self.audience.value,
+            "capacity": self.capacity,
+            "places_left": self.places_left,
+            "status": self.status.value,
+            "deadline": (
+                local_when(self.signup_deadline, self.signup_deadline)
+                if self.signup_deadline
+                else None
+            ),
         }
 
 
@@ -199,25 +228,11 @@ class SessionRepository(Protocol):
     async def add_evaluation(self, *, session_id: int, rating: int, remark: str | None) -> None: ...
 
 
-class Outbox(Protocol):
-    """Messages to people other than the user in the turn, sent later by the dispatcher."""
+class SessionOutbox(OutboxWrites, Protocol):
+    """The outbox, and dropping the unsent messages of a place that is no longer there."""
 
-    async def queue(
-        self,
-        *,
-        recipient: str,
-        template: str,
-        data: Mapping[str, Any],
-        key: str,
-        due_at: datetime,
-        urgent: bool = False,
-        kind: str = "notice",
-    ) -> None:
-        """Queue a message once per `key`; `urgent` ignores quiet hours."""
-        ...
-
-    async def cancel(self, *, key_prefix: str) -> None:
-        """Drop the unsent messages whose key starts with `key_prefix`."""
+    async def cancel_pending(self, *, key_prefix: str, reason: str) -> int:
+        """Skip the unsent messages whose key starts with `key_prefix`; how many there were."""
         ...
 
 
@@ -234,4 +249,4 @@ class SessionsUnitOfWork(SessionsStore, Protocol):
     """An entered unit of work with sessions and the outbox; nothing is kept until commit."""
 
     @property
-    def outbox(self) -> Outbox: ...
+    def outbox(self) -> SessionOutbox: ...

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.session_messages import SessionRules
 from services.session_types import AMSTERDAM, Audience, SessionDetails, SessionInfo
-from tests.sessions.fakes import RecordingOutbox, SessionsUoW
+from storage.uow import UnitOfWork
+from tests.sessions.fakes import OutboxReader, SessionsUoW
 
 OFFERS = ("wethoudersgesprekken",)
 START = datetime(2026, 10, 17, 15, 0, tzinfo=AMSTERDAM)
@@ -31,14 +32,14 @@ def details(**changes: object) -> SessionDetails:
 
 
 @pytest.fixture
-def outbox() -> RecordingOutbox:
-    return RecordingOutbox()
+def outbox(db_session_factory: async_sessionmaker[AsyncSession]) -> OutboxReader:
+    return OutboxReader(db_session_factory)
 
 
 @pytest.fixture
 def uow_factory(
-    db_session_factory: async_sessionmaker[AsyncSession], outbox: RecordingOutbox
-) -> Callable[[], SessionsUoW]:
+    db_session_factory: async_sessionmaker[AsyncSession], outbox: OutboxReader
+) -> Callable[[], UnitOfWork]:
     return lambda: SessionsUoW(db_session_factory, outbox)
 
 
@@ -48,7 +49,7 @@ def rules() -> SessionRules:
 
 
 @pytest.fixture
-async def planned(uow_factory: Callable[[], SessionsUoW]) -> SessionInfo:
+async def planned(uow_factory: Callable[[], UnitOfWork]) -> SessionInfo:
     from services.session_admin import create_session
 
     async with uow_factory() as uow:

@@ -1,20 +1,17 @@
-"""A unit of work for session tests: the real SQL repositories, and an outbox that records.
-
-The outbox's rows join the transaction: what is queued is kept only when the unit of work
-commits, as with the real outbox.
-"""
+"""Session test helpers: the real unit of work, and a reader of what it queued in the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.session_types import Applicant
-from storage.sessions import SqlSessionRepository
+from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
 
@@ -22,83 +19,49 @@ from storage.uow import UnitOfWork
 class Queued:
     recipient: str
     template: str
-    data: Mapping[str, Any]
+    data: dict[str, Any]
     key: str
     due_at: datetime
     urgent: bool
     kind: str
 
 
-@dataclass
-class RecordingOutbox:
-    """The committed messages of every unit of work (shared by concurrent ones)."""
+class OutboxReader:
+    """The outbox's pending messages (committed, not cancelled), oldest first."""
 
-    queued: list[Queued] = field(default_factory=list)
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
 
-    def to(self, person: str, template: str | None = None) -> list[Queued]:
+    async def pending(self) -> list[Queued]:
+        async with self._session_factory() as session:
+            rows = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.state == "pending")
+                .order_by(OutboxMessage.id)
+            )
+            return [
+                Queued(
+                    row.recipient_owner,
+                    row.template,
+                    json.loads(row.data),
+                    row.idempotency_key,
+                    row.due_at,
+                    row.kind == "urgent",
+                    row.kind,
+                )
+                for row in rows
+            ]
+
+    async def to(self, person: str, template: str | None = None) -> list[Queued]:
         return [
             q
-            for q in self.queued
+            for q in await self.pending()
             if q.recipient == person and (template is None or q.template == template)
         ]
 
 
-@dataclass
-class _TransactionOutbox:
-    """One unit of work's queued and cancelled messages, applied to the log at commit."""
-
-    log: RecordingOutbox
-    pending: list[Queued] = field(default_factory=list)
-    cancels: list[str] = field(default_factory=list)
-
-    async def queue(
-        self,
-        *,
-        recipient: str,
-        template: str,
-        data: Mapping[str, Any],
-        key: str,
-        due_at: datetime,
-        urgent: bool = False,
-        kind: str = "notice",
-    ) -> None:
-        self.pending.append(Queued(recipient, template, dict(data), key, due_at, urgent, kind))
-
-    async def cancel(self, *, key_prefix: str) -> None:
-        self.cancels.append(key_prefix)
-        self.pending = [q for q in self.pending if not q.key.startswith(key_prefix)]
-
-    def commit(self) -> None:
-        for prefix in self.cancels:
-            self.log.queued = [q for q in self.log.queued if not q.key.startswith(prefix)]
-        keys = {q.key for q in self.log.queued}
-        for message in self.pending:
-            assert message.key not in keys, f"queued twice: {message.key}"
-            self.log.queued.append(message)
-        self.pending, self.cancels = [], []
-
-
-class SessionsUoW(UnitOfWork):
-    """The SQL unit of work with a recording outbox beside it."""
-
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], outbox: RecordingOutbox
-    ) -> None:
-        super().__init__(session_factory)
-        self._log = outbox
-        self._outbox = _TransactionOutbox(outbox)
-
-    @property
-    def outbox(self) -> _TransactionOutbox:
-        return self._outbox
-
-    async def __aenter__(self) -> Self:
-        self._outbox = _TransactionOutbox(self._log)
-        return await super().__aenter__()
-
-    async def commit(self) -> None:
-        await super().commit()
-        self._outbox.commit()
+def SessionsUoW(session_factory: async_sessionmaker[AsyncSession], _: object = None) -> UnitOfWork:
+    return UnitOfWork(session_factory)
 
 
 def applicant(n: int | str, *, manager: bool = True, consent: bool = True) -> Applicant:
@@ -114,4 +77,4 @@ def applicant(n: int | str, *, manager: bool = True, consent: bool = True) -> Ap
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 
-__all__ = ["NOW", "RecordingOutbox", "SessionsUoW", "SqlSessionRepository", "applicant"]
+__all__ = ["NOW", "OutboxReader", "Queued", "SessionsUoW", "applicant"]

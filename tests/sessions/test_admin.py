@@ -23,10 +23,12 @@ from services.session_messages import Notice, SessionRules, answer_evaluation
 from services.session_types import RegistrationStatus, SessionInfo, SessionStatus
 from services.sessions import SignUpOutcome, sign_up
 from storage.models import SessionEvaluation
+from storage.uow import UnitOfWork
 from tests.sessions.conftest import OFFERS, START, details
-from tests.sessions.fakes import NOW, RecordingOutbox, SessionsUoW, applicant
+from tests.sessions.fakes import NOW, OutboxReader, applicant
 
-UowFactory = Callable[[], SessionsUoW]
+UowFactory = Callable[[], UnitOfWork]
+AFTER = START + timedelta(days=1)
 
 
 async def _fill(uow_factory: UowFactory, session: SessionInfo, count: int) -> None:
@@ -52,7 +54,7 @@ async def test_creating_a_session_for_an_offer_without_dates_is_refused(
 
 
 async def test_moving_a_session_tells_everyone_and_replans_reminders(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     await _fill(uow_factory, planned, 9)
     moved = START + timedelta(days=7)
@@ -68,15 +70,15 @@ async def test_moving_a_session_tells_everyone_and_replans_reminders(
 
     assert outcome is ChangeOutcome.CHANGED and changed is not None
     assert changed.version == planned.version + 1
-    told = {q.recipient for q in outbox.queued if q.template == Notice.CHANGED.value}
+    told = {q.recipient for q in await outbox.pending() if q.template == Notice.CHANGED.value}
     assert told == {f"aad-{n}" for n in range(9)}
-    reminders = outbox.to("aad-0", Notice.REMINDER.value)
+    reminders = await outbox.to("aad-0", Notice.REMINDER.value)
     assert [q.due_at for q in reminders] == [moved - timedelta(days=7), moved - timedelta(days=1)]
-    assert outbox.to("aad-8", Notice.REMINDER.value) == []  # still waiting
+    assert await outbox.to("aad-8", Notice.REMINDER.value) == []  # still waiting
 
 
 async def test_a_new_theme_wording_is_not_announced(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     await _fill(uow_factory, planned, 2)
 
@@ -90,11 +92,11 @@ async def test_a_new_theme_wording_is_not_announced(
         )
 
     assert changed is not None and (changed.theme, changed.version) == ("Nieuwe woorden", 0)
-    assert [q for q in outbox.queued if q.template == Notice.CHANGED.value] == []
+    assert [q for q in await outbox.pending() if q.template == Notice.CHANGED.value] == []
 
 
 async def test_more_places_are_offered_to_the_waiting_list_in_order(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     await _fill(uow_factory, planned, 11)
 
@@ -111,7 +113,9 @@ async def test_more_places_are_offered_to_the_waiting_list_in_order(
         10,
         SessionStatus.FULL,
     )
-    offered = [q.recipient for q in outbox.queued if q.template == Notice.PLACE_OFFERED.value]
+    offered = [
+        q.recipient for q in await outbox.pending() if q.template == Notice.PLACE_OFFERED.value
+    ]
     assert offered == ["aad-8", "aad-9"]
 
 
@@ -135,7 +139,7 @@ async def test_fewer_places_than_people_who_have_one_is_refused(
 
 
 async def test_cancelling_a_session_tells_everyone_and_clears_their_reminders(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     await _fill(uow_factory, planned, 9)
 
@@ -143,9 +147,9 @@ async def test_cancelling_a_session_tells_everyone_and_clears_their_reminders(
         cancelled = await cancel_session(uow=uow, session_id=planned.id, now=NOW)
 
     assert cancelled is not None and cancelled.status is SessionStatus.CANCELLED
-    assert [q for q in outbox.queued if q.template == Notice.REMINDER.value] == []
-    assert [q for q in outbox.queued if q.template == Notice.EVALUATION.value] == []
-    told = {q.recipient for q in outbox.queued if q.template == Notice.CANCELLED.value}
+    assert [q for q in await outbox.pending() if q.template == Notice.REMINDER.value] == []
+    assert [q for q in await outbox.pending() if q.template == Notice.EVALUATION.value] == []
+    told = {q.recipient for q in await outbox.pending() if q.template == Notice.CANCELLED.value}
     assert told == {f"aad-{n}" for n in range(9)}
     async with uow_factory() as uow:
         result = await sign_up(
@@ -206,15 +210,20 @@ async def test_evaluation_is_stored_without_identity_and_only_once(
 
     async with uow_factory() as uow:
         first = await answer_evaluation(
-            uow=uow, session_id=planned.id, person="aad-0", rating=4, remark="  Fijn gesprek "
+            uow=uow,
+            session_id=planned.id,
+            person="aad-0",
+            rating=4,
+            remark="  Fijn gesprek ",
+            now=AFTER,
         )
     async with uow_factory() as uow:
         second = await answer_evaluation(
-            uow=uow, session_id=planned.id, person="aad-0", rating=1, remark=None
+            uow=uow, session_id=planned.id, person="aad-0", rating=1, remark=None, now=AFTER
         )
     async with uow_factory() as uow:
         stranger = await answer_evaluation(
-            uow=uow, session_id=planned.id, person="aad-nobody", rating=1, remark=None
+            uow=uow, session_id=planned.id, person="aad-nobody", rating=1, remark=None, now=AFTER
         )
 
     assert (first, second, stranger) == (True, False, False)
@@ -229,11 +238,24 @@ async def test_evaluation_is_stored_without_identity_and_only_once(
     assert [tuple(r) for r in rows] == [(4, "Fijn gesprek")]
 
 
+async def test_no_evaluation_before_the_session_has_ended(
+    uow_factory: UowFactory, planned: SessionInfo
+) -> None:
+    await _fill(uow_factory, planned, 1)
+
+    async with uow_factory() as uow:
+        stored = await answer_evaluation(
+            uow=uow, session_id=planned.id, person="aad-0", rating=5, remark=None, now=START
+        )
+
+    assert stored is False
+
+
 async def test_a_rating_outside_one_to_five_is_refused(
     uow_factory: UowFactory, planned: SessionInfo
 ) -> None:
     async with uow_factory() as uow:
         with pytest.raises(ValueError):
             await answer_evaluation(
-                uow=uow, session_id=planned.id, person="x", rating=6, remark=None
+                uow=uow, session_id=planned.id, person="x", rating=6, remark=None, now=AFTER
             )

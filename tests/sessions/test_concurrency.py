@@ -28,8 +28,9 @@ from services.sessions import (
 )
 from storage.db import create_engine, create_session_factory
 from storage.models import Registration
+from storage.uow import UnitOfWork
 from tests.sessions.conftest import OFFERS, details
-from tests.sessions.fakes import NOW, RecordingOutbox, SessionsUoW, applicant
+from tests.sessions.fakes import NOW, OutboxReader, SessionsUoW, applicant
 
 T = TypeVar("T")
 PEOPLE = 30
@@ -44,7 +45,7 @@ async def instances(postgres_url: str) -> AsyncIterator[list[AsyncEngine]]:
         await engine.dispose()
 
 
-def _uow(instances: list[AsyncEngine], n: int, log: RecordingOutbox) -> SessionsUoW:
+def _uow(instances: list[AsyncEngine], n: int, log: object) -> UnitOfWork:
     return SessionsUoW(create_session_factory(instances[n % len(instances)]), log)
 
 
@@ -61,13 +62,13 @@ async def _at_once(calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
     return await asyncio.gather(*tasks)
 
 
-async def _plan(instances: list[AsyncEngine], log: RecordingOutbox) -> SessionInfo:
+async def _plan(instances: list[AsyncEngine], log: OutboxReader) -> SessionInfo:
     async with _uow(instances, 0, log) as uow:
         return await create_session(uow=uow, details=details(), offers_with_dates=OFFERS)
 
 
 async def _sign_up_all(
-    instances: list[AsyncEngine], log: RecordingOutbox, session: SessionInfo
+    instances: list[AsyncEngine], log: OutboxReader, session: SessionInfo
 ) -> list[SignUpOutcome]:
     async def one(n: int) -> SignUpOutcome:
         async with _uow(instances, n, log) as uow:
@@ -90,7 +91,7 @@ async def _registrations(engine: AsyncEngine, session_id: int) -> list[Registrat
 
 
 async def _places_taken(instances: list[AsyncEngine], session: SessionInfo) -> tuple[int, str]:
-    async with _uow(instances, 0, RecordingOutbox()) as uow:
+    async with _uow(instances, 0, None) as uow:
         stored = await uow.sessions.get(session.id)
     assert stored is not None
     return stored.places_taken, stored.status.value
@@ -99,7 +100,7 @@ async def _places_taken(instances: list[AsyncEngine], session: SessionInfo) -> t
 async def test_thirty_at_once_on_two_instances_give_eight_places_and_22_waiting_in_order(
     instances: list[AsyncEngine],
 ) -> None:
-    log = RecordingOutbox()
+    log = OutboxReader(create_session_factory(instances[0]))
     session = await _plan(instances, log)
 
     outcomes = await _sign_up_all(instances, log, session)
@@ -123,7 +124,7 @@ async def test_thirty_at_once_on_two_instances_give_eight_places_and_22_waiting_
 async def test_one_person_twice_at_once_on_two_instances_gets_one_registration(
     instances: list[AsyncEngine],
 ) -> None:
-    log = RecordingOutbox()
+    log = OutboxReader(create_session_factory(instances[0]))
     session = await _plan(instances, log)
 
     async def once(n: int) -> SignUpOutcome:
@@ -143,7 +144,7 @@ async def test_one_person_twice_at_once_on_two_instances_gets_one_registration(
 async def test_concurrent_cancellations_offer_each_freed_place_once_in_order(
     instances: list[AsyncEngine],
 ) -> None:
-    log = RecordingOutbox()
+    log = OutboxReader(create_session_factory(instances[0]))
     session = await _plan(instances, log)
     await _sign_up_all(instances, log, session)
     confirmed = [row.person for row in (await _registrations(instances[0], session.id))[:8]]
@@ -162,7 +163,7 @@ async def test_concurrent_cancellations_offer_each_freed_place_once_in_order(
     rows = await _registrations(instances[1], session.id)
     offered = [row for row in rows if row.status == RegistrationStatus.OFFERED.value]
     assert [row.ticket for row in offered] == list(range(9, 17))
-    notices = [q.recipient for q in log.queued if q.template == Notice.PLACE_OFFERED.value]
+    notices = [q.recipient for q in await log.pending() if q.template == Notice.PLACE_OFFERED.value]
     assert sorted(notices) == sorted(row.person for row in offered)
     assert await _places_taken(instances, session) == (8, SessionStatus.FULL.value)
 
@@ -170,7 +171,7 @@ async def test_concurrent_cancellations_offer_each_freed_place_once_in_order(
 async def test_confirmations_then_expiries_at_once_on_two_instances_never_overbook(
     instances: list[AsyncEngine],
 ) -> None:
-    log = RecordingOutbox()
+    log = OutboxReader(create_session_factory(instances[0]))
     session = await _plan(instances, log)
     await _sign_up_all(instances, log, session)
     by_ticket = {row.ticket: row.person for row in await _registrations(instances[0], session.id)}
@@ -223,7 +224,7 @@ async def test_the_database_refuses_more_places_than_the_capacity(
 
     from storage.models import OfferSession
 
-    log = RecordingOutbox()
+    log = OutboxReader(create_session_factory(instances[0]))
     session = await _plan(instances, log)
 
     async with create_session_factory(instances[0])() as db:

@@ -7,7 +7,13 @@ from datetime import timedelta
 
 from services.session_admin import create_session
 from services.session_messages import Notice, SessionRules
-from services.session_types import Audience, RegistrationStatus, SessionInfo, SessionStatus
+from services.session_types import (
+    AMSTERDAM,
+    Audience,
+    RegistrationStatus,
+    SessionInfo,
+    SessionStatus,
+)
 from services.sessions import (
     SignUpOutcome,
     cancel_registration,
@@ -17,10 +23,11 @@ from services.sessions import (
     open_sessions,
     sign_up,
 )
+from storage.uow import UnitOfWork
 from tests.sessions.conftest import OFFERS, START, details
-from tests.sessions.fakes import NOW, RecordingOutbox, SessionsUoW, applicant
+from tests.sessions.fakes import NOW, OutboxReader, applicant
 
-UowFactory = Callable[[], SessionsUoW]
+UowFactory = Callable[[], UnitOfWork]
 
 
 async def _sign_up(uow_factory: UowFactory, session: SessionInfo, n: int | str, **kw: object):  # type: ignore[no-untyped-def]
@@ -98,31 +105,31 @@ async def test_no_signups_after_the_deadline(uow_factory: UowFactory) -> None:
 
 
 async def test_a_confirmed_place_plans_two_reminders_and_the_evaluation(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     await _sign_up(uow_factory, planned, 1)
 
-    reminders = outbox.to("aad-1", Notice.REMINDER.value)
+    reminders = await outbox.to("aad-1", Notice.REMINDER.value)
     assert [q.due_at for q in reminders] == [
         planned.starts_at - timedelta(days=7),
         planned.starts_at - timedelta(days=1),
     ]
     assert all(not q.urgent and q.kind == "reminder" for q in reminders)
-    (evaluation,) = outbox.to("aad-1", Notice.EVALUATION.value)
-    assert evaluation.due_at.isoformat() == "2026-10-18T10:00:00+02:00"
+    (evaluation,) = await outbox.to("aad-1", Notice.EVALUATION.value)
+    assert evaluation.due_at.astimezone(AMSTERDAM).isoformat() == "2026-10-18T10:00:00+02:00"
 
 
 async def test_a_waiting_list_spot_plans_no_reminders(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     for n in range(9):
         await _sign_up(uow_factory, planned, n)
 
-    assert outbox.to("aad-8") == []
+    assert await outbox.to("aad-8") == []
 
 
 async def test_cancelling_offers_the_place_to_the_first_waiting_at_once(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     for n in range(10):
         await _sign_up(uow_factory, planned, n)
@@ -133,8 +140,8 @@ async def test_cancelling_offers_the_place_to_the_first_waiting_at_once(
         )
 
     assert cancelled is not None and cancelled.status is RegistrationStatus.CANCELLED
-    assert outbox.to("aad-3", Notice.REMINDER.value) == []
-    (offer,) = outbox.to("aad-8", Notice.PLACE_OFFERED.value)
+    assert await outbox.to("aad-3", Notice.REMINDER.value) == []
+    (offer,) = await outbox.to("aad-8", Notice.PLACE_OFFERED.value)
     assert offer.urgent and offer.due_at == NOW
     async with uow_factory() as uow:
         offered = await uow.sessions.registration(session_id=planned.id, person="aad-8")
@@ -145,7 +152,7 @@ async def test_cancelling_offers_the_place_to_the_first_waiting_at_once(
 
 
 async def test_confirming_an_offer_gives_the_place_and_its_reminders(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     for n in range(9):
         await _sign_up(uow_factory, planned, n)
@@ -160,11 +167,11 @@ async def test_confirming_an_offer_gives_the_place_and_its_reminders(
         )
 
     assert confirmed is not None and confirmed.status is RegistrationStatus.CONFIRMED
-    assert len(outbox.to("aad-8", Notice.REMINDER.value)) == 2
+    assert len(await outbox.to("aad-8", Notice.REMINDER.value)) == 2
 
 
 async def test_an_offer_not_confirmed_in_time_passes_to_the_next(
-    uow_factory: UowFactory, planned: SessionInfo, outbox: RecordingOutbox
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
 ) -> None:
     for n in range(10):
         await _sign_up(uow_factory, planned, n)
@@ -184,8 +191,8 @@ async def test_an_offer_not_confirmed_in_time_passes_to_the_next(
             is None
         )
 
-    assert outbox.to("aad-8", Notice.OFFER_EXPIRED.value)
-    assert outbox.to("aad-9", Notice.PLACE_OFFERED.value)
+    assert await outbox.to("aad-8", Notice.OFFER_EXPIRED.value)
+    assert await outbox.to("aad-9", Notice.PLACE_OFFERED.value)
     async with uow_factory() as uow:
         assert (await uow.sessions.get(planned.id)).places_taken == 8
 
