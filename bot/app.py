@@ -31,6 +31,7 @@ from bot.preference_actions import register_preference_actions
 from bot.remember import RememberConversation
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
+from bot.session_actions import SessionActions
 from bot.settings import Settings
 from bot.typing import ShowTyping
 from content.loader import Catalog, load_catalog
@@ -114,7 +115,15 @@ def build(
         replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
     )
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
-    dialog = build_dialogs(replies, catalog or _load_toolkit(settings), settings.links(), actions)
+    catalog = catalog or _load_toolkit(settings)
+    dialog = build_dialogs(replies, catalog, settings.links(), actions)
+    SessionActions(
+        renderer=replies.renderer,
+        uow_factory=partial(UnitOfWork, session_factory),
+        rules=settings.session_rules(),
+        offers_with_sessions=tuple(catalog.offers_with_sessions()),
+        contact=BureauContact.from_links(settings.links()),
+    ).register(actions)
     bot = WegwijzerBot(
         conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions
     )

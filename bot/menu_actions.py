@@ -12,9 +12,7 @@ from dialogs.contact import BureauContact
 # Bureau instead (its contact card, from the settings).
 NOT_YET = {
     Verb.HELP_REQUEST: "not_yet_help_request",
-    Verb.WETHOUDER: "not_yet_wethouder",
     Verb.COACHING: "not_yet_coaching",
-    Verb.SIGNUP: "not_yet_signup",
     Verb.APPLY: "not_yet_apply",
     Verb.LINK_MISSING: "link_missing",
     Verb.CONTACT: None,

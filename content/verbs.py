@@ -36,6 +36,13 @@ class Verb(StrEnum):
     # Answered by the dialogs, not the action router: they end the flow that is running.
     ASK = "ask"  # treat the text typed at a finder question as a free question
     STOP = "stop"
+    # Sessions (the wethouder conversations): a manager's buttons in their personal chat.
+    SESSION_FORM = "session_form"
+    SESSION_SIGNUP = "session_signup"
+    MY_SESSIONS = "my_sessions"
+    SESSION_CANCEL = "session_cancel"
+    SESSION_ACCEPT = "session_accept"
+    SESSION_EVALUATE = "session_evaluate"
 
 
 def verb_of(value: object) -> Verb | None:

@@ -180,7 +180,7 @@ async def test_submitting_a_menu_button_in_a_personal_chat_answers(
     user = running_bot.user(locale="en-US")
     _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.HELP}))
     assert "Type 'menu'" in messages[0]["text"]
-    _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.WETHOUDER}))
+    _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.COACHING}))
     assert "not possible in this bot yet" in card_texts(cards(messages)[0])
 
 
