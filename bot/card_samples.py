@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.session_samples import session_samples
 from content.loader import Catalog
 from content.schema import LANGS, Lang, Need, Role
 from content.templates import Templates
@@ -126,6 +127,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
         (problem, _problem(problem))
         for problem in ("action_unknown", "action_refused", "action_stale")
     ),
+    **session_samples(),
 }
 
 

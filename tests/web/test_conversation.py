@@ -64,7 +64,7 @@ async def finder_at_role(running_bot: RunningBot, user: TeamsUser) -> None:
 # -- the Bureau's contact, where a flow is not there yet
 
 
-@pytest.mark.parametrize("verb", [Verb.HELP_REQUEST, Verb.WETHOUDER, Verb.COACHING, Verb.SIGNUP])
+@pytest.mark.parametrize("verb", [Verb.HELP_REQUEST, Verb.COACHING, Verb.SIGNUP])
 async def test_a_flow_that_is_not_there_yet_says_how_to_reach_the_bureau(
     bot: RunningBot, verb: Verb
 ) -> None:

@@ -1,0 +1,100 @@
+"""Sample values for the session cards, for the dev chat gallery (see `bot.card_samples`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.session_types import AMSTERDAM, Audience, SessionInfo, local_when
+
+Values = Callable[[object], dict[str, Any]]
+
+_START = datetime(2026, 10, 15, 15, 0, tzinfo=AMSTERDAM)
+_OPEN = SessionInfo(
+    id=1,
+    offer="wethoudersgesprekken",
+    starts_at=_START,
+    theme="Inclusief leidinggeven",
+    questions=("Wat merk je sinds het rapport?", "Wat heb je nodig?"),
+    location="Amstelpark 22",
+    audience=Audience.MANAGERS,
+    signup_deadline=_START - timedelta(days=3),
+    places_taken=5,
+)
+_FULL = SessionInfo(
+    id=2,
+    offer="wethoudersgesprekken",
+    starts_at=_START + timedelta(days=42),
+    theme="Discriminatie op de werkvloer",
+    places_taken=8,
+)
+
+
+def _fixed(values: dict[str, Any]) -> Values:
+    return lambda _: values
+
+
+def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
+    """Template name -> (sample name, values), for every session card."""
+    s, full = _OPEN.details(), _FULL.details()
+    until = local_when(_START - timedelta(days=4), _START - timedelta(days=4))
+    mine = [
+        {"session": s, "status": "confirmed", "position": None, "until": None},
+        {"session": full, "status": "waiting", "position": 3, "until": None},
+        {"session": s, "status": "offered", "position": None, "until": until},
+    ]
+    notice = {"s": s, "registration_id": 1, "offer_until": until}
+    return {
+        "sessions": (
+            ("two sessions, one full", _fixed({"sessions": [s, full]})),
+            ("none planned", _fixed({"sessions": []})),
+        ),
+        "session_form": (
+            ("empty form", _fixed({"s": s, "values": {}, "problem": None})),
+            (
+                "without consent",
+                _fixed(
+                    {
+                        "s": s,
+                        "values": {"function": "Teamleider", "directorate": "Belastingen"},
+                        "problem": "session_form_no_consent",
+                    }
+                ),
+            ),
+        ),
+        "session_signed_up": tuple(
+            (
+                label,
+                _fixed({"title": title, "text": text, "s": s, "position": 2}),
+            )
+            for label, title, text in (
+                ("a place", "session_confirmed_title", "session_confirmed_text"),
+                ("waiting list", "session_waiting_title", "session_waiting_text"),
+                ("already waiting", "session_already_title", "session_already_waiting"),
+            )
+        ),
+        "session_not_for_role": (
+            ("others open", _fixed({"sessions": [full]})),
+            ("none open", _fixed({"sessions": []})),
+        ),
+        "my_sessions": (
+            ("a place, a waiting spot, an offer", _fixed({"registrations": mine, "notice": None})),
+            (
+                "after cancelling, none left",
+                _fixed({"registrations": [], "notice": "session_cancelled_by_you"}),
+            ),
+        ),
+        "session_evaluation": (("the question after", _fixed({"s": s})),),
+        **{
+            name: (("notice", _fixed(notice)),)
+            for name in (
+                "session_place_offered",
+                "session_offer_expired",
+                "session_removed",
+                "session_changed",
+                "session_cancelled",
+                "session_reminder",
+            )
+        },
+    }
