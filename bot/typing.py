@@ -30,21 +30,26 @@ class ShowTyping(Middleware):
             return
         # A timer, not a task: most turns end before it fires, and a timer costs far less.
         typing: list[asyncio.Task[None]] = []
+        # Set when the turn is done. Cancelling alone is not enough: a send that swallows the
+        # cancellation would leave the loop typing forever and the turn never finished.
+        done = asyncio.Event()
         timer = asyncio.get_running_loop().call_later(
-            self._delay, lambda: typing.append(asyncio.create_task(self._keep_typing(context)))
+            self._delay,
+            lambda: typing.append(asyncio.create_task(self._keep_typing(context, done))),
         )
         try:
             await logic()
         finally:
+            done.set()
             timer.cancel()
             for task in typing:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _keep_typing(self, context: TurnContext) -> None:
+    async def _keep_typing(self, context: TurnContext, done: asyncio.Event) -> None:
         reference = TurnContext.get_conversation_reference(context.activity)
-        while True:
+        while not done.is_set():
             indicator = TurnContext.apply_conversation_reference(
                 Activity(type=ActivityTypes.typing), reference
             )
@@ -53,4 +58,5 @@ class ShowTyping(Middleware):
             except Exception as error:  # a typing indicator is never worth failing a turn for
                 log.info("typing indicator not sent: %s", type(error).__name__)
                 return
-            await asyncio.sleep(self._period)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self._period)
