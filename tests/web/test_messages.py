@@ -77,7 +77,7 @@ async def test_typing_a_menu_word_shows_the_menu(running_bot: RunningBot, word: 
 
 
 async def test_a_menu_entry_without_its_flow_says_so_honestly(running_bot: RunningBot) -> None:
-    _, messages = await running_bot.send(running_bot.user().presses({"action": "wethouder"}))
+    _, messages = await running_bot.send(running_bot.user().presses({"action": "coaching"}))
     assert "kan nog niet" in card_texts(cards(messages)[0])
 
 
