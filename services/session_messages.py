@@ -140,7 +140,7 @@ async def cancel_planned_messages(
     *, uow: SessionsUnitOfWork, registration: RegistrationInfo
 ) -> None:
     """Drop the unsent reminders and evaluation question of this place."""
-    await uow.outbox.cancel_pending(key_prefix=_planned_prefix(registration), reason="cancelled")
+    await uow.outbox.cancel(key_prefix=_planned_prefix(registration))
 
 
 async def queue_notice(

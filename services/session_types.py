@@ -231,8 +231,8 @@ class SessionRepository(Protocol):
 class SessionOutbox(OutboxWrites, Protocol):
     """The outbox, and dropping the unsent messages of a place that is no longer there."""
 
-    async def cancel_pending(self, *, key_prefix: str, reason: str) -> int:
-        """Skip the unsent messages whose key starts with `key_prefix`; how many there were."""
+    async def cancel(self, *, key_prefix: str) -> None:
+        """Skip the unsent messages whose key starts with `key_prefix`."""
         ...
 
 

@@ -376,23 +376,6 @@ class SqlOutboxRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def cancel_pending(self, *, key_prefix: str, reason: str) -> int:
-        """Skip the unsent messages whose key starts with `key_prefix` (a cancelled place's
-        reminders). One being sent at this moment may still arrive; it is not marked sent."""
-        if not key_prefix:
-            raise ValueError("cancelling needs a key prefix")
-        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        result = await self._session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
-                OutboxMessage.state == PENDING,
-            )
-            .values(state=OutboxState.SKIPPED.value, reason=reason)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
     async def retry(self, message_id: int, *, now: datetime) -> bool:
         """Put a failed, unreachable or skipped message back in the queue, due now."""
         result = await self._session.execute(
