@@ -413,16 +413,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", nargs="?", type=Path, default=TOOLKIT_DIR, help="toolkit folder")
     root: Path = parser.parse_args(argv).dir
     scan = scan_toolkit(root)
-    for problem in scan.problems:
+    from content.triage_rules import scan_triage_rules  # it builds on this module
+
+    # Without toolkit items there is no toolkit here to hold triage rules: one problem is enough.
+    triage = scan_triage_rules(root, [item.id for item in scan.items]) if scan.items else None
+    problems = scan.problems + (triage.problems if triage else [])
+    for problem in problems:
         print(problem)  # noqa: T201
-    if scan.problems:
-        count = len(scan.problems)
+    if problems:
+        count = len(problems)
         print(f"content has {count} problem{'s' if count != 1 else ''} in {root}")  # noqa: T201
         return 1
     counts = {kind: sum(item.kind == kind for item in scan.items) for kind in MODELS}
     print(  # noqa: T201
         f"content ok: {counts['offer']} offers, {counts['theme']} themes, {counts['faq']} faq,"
-        f" {len(scan.synonyms)} synonym groups"
+        f" {len(scan.synonyms)} synonym groups,"
+        f" {len(triage.rules.signals) if triage and triage.rules else 0} safety signals"
     )
     for line in to_confirm_lines(root, scan.items):
         print(line)  # noqa: T201

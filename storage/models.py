@@ -211,3 +211,72 @@ class SessionEvaluation(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     rating: Mapped[int] = mapped_column(Integer)
     remark: Mapped[str | None] = mapped_column(Text)
+
+
+class HelpRequestRecord(Base):
+    """A help request to Bureau I&D. Free text lives encrypted in `payload`, never in plain.
+
+    `payload` is the Fernet token of a JSON object with the request text, the
+    gespreksbegeleider's details, the requester's name and the safety signals. The plain columns
+    are what the queue sorts and counts by, and who handles it.
+    """
+
+    __tablename__ = "help_requests"
+    __table_args__ = (
+        Index("ix_help_requests_requester_id", "requester_id"),
+        Index("ix_help_requests_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    requester_id: Mapped[str] = mapped_column(String)  # the requester's aadObjectId
+    directorate: Mapped[str] = mapped_column(String)
+    role: Mapped[str] = mapped_column(String)
+    urgency: Mapped[str] = mapped_column(String)
+    contact: Mapped[str] = mapped_column(String)
+    team_size: Mapped[int | None] = mapped_column(Integer)
+    theme: Mapped[str | None] = mapped_column(String)
+    priority: Mapped[str] = mapped_column(String)
+    suggestions: Mapped[str] = mapped_column(Text)  # JSON: offer ids and reasons, no personal data
+    payload: Mapped[str] = mapped_column(Text)  # encrypted
+    claimed_by_id: Mapped[str | None] = mapped_column(String)
+    claimed_by_name: Mapped[str | None] = mapped_column(String)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    assigned_to_id: Mapped[str | None] = mapped_column(String)
+    assigned_to_name: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    claim_reminded_at: Mapped[datetime | None] = mapped_column()
+    close_reminded_at: Mapped[datetime | None] = mapped_column()
+
+
+class HelpRequestMessageRecord(Base):
+    """A reply, internal note or requester's answer on a help request; `body` is encrypted."""
+
+    __tablename__ = "help_request_messages"
+    __table_args__ = (Index("ix_help_request_messages_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String)
+    author_id: Mapped[str | None] = mapped_column(String)
+    author_name: Mapped[str | None] = mapped_column(String)
+    body: Mapped[str] = mapped_column(Text)  # encrypted
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class HelpRequestAuditRecord(Base):
+    """One change to a help request: who, when, what, from what to what; never any text."""
+
+    __tablename__ = "help_request_audit"
+    __table_args__ = (Index("ix_help_request_audit_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
+    actor_id: Mapped[str | None] = mapped_column(String)  # an aadObjectId; None for the system
+    action: Mapped[str] = mapped_column(String)
+    from_value: Mapped[str | None] = mapped_column(String)
+    to_value: Mapped[str | None] = mapped_column(String)
+    at: Mapped[datetime] = mapped_column()

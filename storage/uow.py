@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.crypto import TextCipher
 from storage.db import writer_turn
+from storage.help_requests import SqlHelpRequestRepository
 from storage.outbox import SqlOutboxRepository, SqlReminderPreferences
 from storage.repositories import SqlConversationRepository
 from storage.sessions import SqlSessionRepository
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
         ConversationUnitOfWork,
         ConversationWritesUnitOfWork,
     )
+    from services.help_requests import HelpRequestUnitOfWork
     from services.outbox import OutboxUnitOfWork, PreferencesUnitOfWork
     from services.session_types import SessionRepository, SessionsUnitOfWork
 
@@ -29,11 +32,15 @@ class UnitOfWork:
     task: a unit of work is not shared between concurrent turns.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, cipher: TextCipher | None = None
+    ) -> None:
         self._session_factory = session_factory
+        self._cipher = cipher  # for the repositories that store free text, encrypted
         self._session: AsyncSession | None = None
         self._conversations: SqlConversationRepository | None = None
         self._sessions: SqlSessionRepository | None = None
+        self._help_requests: SqlHelpRequestRepository | None = None
         bind = session_factory.kw.get("bind")
         self._writer_turn = writer_turn(bind) if isinstance(bind, AsyncEngine) else None
 
@@ -57,6 +64,14 @@ class UnitOfWork:
             raise RuntimeError("enter the unit of work (async with) before using it")
         return self._sessions
 
+    @property
+    def help_requests(self) -> SqlHelpRequestRepository:
+        if self._help_requests is None:
+            if self._cipher is None:
+                raise RuntimeError("help requests need a unit of work made with a cipher")
+            self._help_requests = SqlHelpRequestRepository(self._active_session(), self._cipher)
+        return self._help_requests
+
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use; create one per task")
@@ -76,6 +91,7 @@ class UnitOfWork:
     ) -> None:
         session, self._session, self._conversations = self._session, None, None
         self._sessions = None
+        self._help_requests = None
         try:
             if session is not None:
                 # Closing rolls back whatever was not committed and returns the connection.
@@ -116,4 +132,7 @@ if TYPE_CHECKING:
         return repository
 
     def _sessions_queue_in_the_outbox(uow: UnitOfWork) -> SessionsUnitOfWork:
+        return uow
+
+    def _holds_help_requests(uow: UnitOfWork) -> HelpRequestUnitOfWork:
         return uow

@@ -92,11 +92,23 @@ class Toolkit:
         return next(number for number, line in enumerate(lines, 1) if needle in line)
 
 
+TRIAGE = """\
+priority: {deze_week: hoog, deze_maand: normaal, geen_haast: laag}
+safety_route: [demo-offer]
+signals:
+  - id: demo
+    kind: ervaring
+    label: {nl: Demo, en: Demo}
+    when: [bedreigd]
+"""
+
+
 def write_demo_toolkit(root: Path) -> Toolkit:
-    """Write one offer, one theme, one FAQ and two synonym groups, all valid, under root."""
+    """Write one offer, one theme, one FAQ, two synonym groups and triage rules, all valid."""
     kit = Toolkit(root)
     kit.write("offers/demo-offer.md", OFFER)
     kit.write("themes/demo-theme.md", THEME)
     kit.write("faq/demo-faq.md", FAQ)
     kit.write("synoniemen.yaml", SYNONYMS)
+    kit.write("triage.yaml", TRIAGE)
     return kit

@@ -237,7 +237,7 @@ def test_main_prints_summary_and_returns_0_for_good_content(
 ) -> None:
     assert main([str(toolkit.root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "content ok: 1 offers, 1 themes, 1 faq, 2 synonym groups"
+    assert lines[0] == ("content ok: 1 offers, 1 themes, 1 faq, 2 synonym groups, 1 safety signals")
 
 
 def test_main_lists_the_bureau_pages_as_one_warning_to_confirm(

@@ -1,0 +1,262 @@
+"""What the requester and the Bureau do with a help request, each in one unit of work.
+
+Every function checks what it may, writes through the unit of work's repository (a change and
+its audit row together), and commits. Who may act as the Bureau is decided in `bot/` before a
+Bureau action is called; the requester's own actions check that the request is theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from services.help_requests import (
+    BUREAU_TRANSITIONS,
+    MAX_DETAIL_TEXT,
+    MAX_MESSAGE_TEXT,
+    MAX_REQUEST_TEXT,
+    MAX_TEAM_SIZE,
+    AuditAction,
+    AuditEntry,
+    HelpRequest,
+    HelpRequestUnitOfWork,
+    MessageKind,
+    NewHelpRequest,
+    Person,
+    Status,
+)
+
+
+class Refusal(StrEnum):
+    """Why an action changed nothing; the bot says it in the user's language."""
+
+    NOT_FOUND = "not_found"
+    NOT_YOURS = "not_yours"
+    NOT_OPEN = "not_open"  # closed or withdrawn
+    NOT_ALLOWED = "not_allowed"  # a status change that is not allowed from the current status
+    CHANGED_MEANWHILE = "changed_meanwhile"  # someone else changed it just now
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
+
+class HelpRequestRefused(Exception):
+    """An action that changed nothing, and why; never carries the request's text."""
+
+    def __init__(self, reason: Refusal, request: HelpRequest | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.request = request
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """The request after a claim; `won` is False when someone else had it already."""
+
+    request: HelpRequest
+    won: bool
+
+    @property
+    def holder(self) -> Person | None:
+        return self.request.claimed_by
+
+
+def check_text(text: str, *, limit: int) -> str:
+    """Return the text stripped, or refuse it when it is empty or longer than limit."""
+    stripped = text.strip()
+    if not stripped:
+        raise HelpRequestRefused(Refusal.EMPTY)
+    if len(stripped) > limit:
+        raise HelpRequestRefused(Refusal.TOO_LONG)
+    return stripped
+
+
+def check_new_request(request: NewHelpRequest) -> None:
+    """Refuse a request whose texts are empty or too long, or whose team size is impossible."""
+    check_text(request.text, limit=MAX_REQUEST_TEXT)
+    for value in request.details.values():
+        if len(value) > MAX_DETAIL_TEXT:
+            raise HelpRequestRefused(Refusal.TOO_LONG)
+    if request.team_size is not None and not 1 <= request.team_size <= MAX_TEAM_SIZE:
+        raise HelpRequestRefused(Refusal.NOT_ALLOWED)
+
+
+async def submit(
+    *, uow: HelpRequestUnitOfWork, request: NewHelpRequest, now: datetime
+) -> HelpRequest:
+    """Store a confirmed request as new, with its audit row."""
+    check_new_request(request)
+    request_id = await uow.help_requests.add(request, now=now)
+    await _audit(uow, request_id, request.requester.id, AuditAction.CREATED, None, Status.NEW, now)
+    stored = await _get(uow, request_id)
+    await uow.commit()
+    return stored
+
+
+async def claim(
+    *, uow: HelpRequestUnitOfWork, request_id: int, by: Person, now: datetime
+) -> ClaimOutcome:
+    """Claim a request for `by`; when two press at once, the database lets exactly one win."""
+    before = await _get(uow, request_id)
+    won = await uow.help_requests.claim(request_id, by=by, now=now)
+    request = await _get(uow, request_id)
+    if not won:
+        if not request.status.is_open:
+            raise HelpRequestRefused(Refusal.NOT_OPEN, request)
+        return ClaimOutcome(request, won=False)
+    await _audit(uow, request_id, by.id, AuditAction.CLAIMED, None, by.id, now)
+    if request.status != before.status:  # claiming a new request puts it in progress
+        await _audit(uow, request_id, by.id, AuditAction.STATUS, before.status, request.status, now)
+    await uow.commit()
+    return ClaimOutcome(request, won=True)
+
+
+async def assign(
+    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, to: Person, now: datetime
+) -> HelpRequest:
+    """Assign an open request to a colleague (which also claims it, if nobody had)."""
+    current = await _open(uow, request_id)
+    before = current.assigned_to.id if current.assigned_to else None
+    if before == to.id:
+        return current
+    if not await uow.help_requests.assign(request_id, expected=before, to=to, now=now):
+        raise HelpRequestRefused(Refusal.CHANGED_MEANWHILE, await _get(uow, request_id))
+    await _audit(uow, request_id, actor.id, AuditAction.ASSIGNED, before, to.id, now)
+    request = await _get(uow, request_id)
+    await uow.commit()
+    return request
+
+
+async def change_status(
+    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, to: Status, now: datetime
+) -> HelpRequest:
+    """Set the status, if the Bureau may go there from the current one."""
+    current = await _get(uow, request_id)
+    if current.status == to:
+        return current
+    if to not in BUREAU_TRANSITIONS[current.status]:
+        raise HelpRequestRefused(Refusal.NOT_ALLOWED, current)
+    changed = await uow.help_requests.set_status(
+        request_id, expected=current.status, to=to, now=now
+    )
+    if not changed:
+        raise HelpRequestRefused(Refusal.CHANGED_MEANWHILE, await _get(uow, request_id))
+    await _audit(uow, request_id, actor.id, AuditAction.STATUS, current.status, to, now)
+    request = await _get(uow, request_id)
+    await uow.commit()
+    return request
+
+
+async def reply(
+    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
+) -> HelpRequest:
+    """Store the Bureau's reply to the requester (the bot relays it)."""
+    return await _add_message(uow, request_id, actor, MessageKind.REPLY, text, now)
+
+
+async def note(
+    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
+) -> HelpRequest:
+    """Store an internal note of the Bureau; the requester never sees it."""
+    return await _add_message(uow, request_id, actor, MessageKind.NOTE, text, now)
+
+
+async def answer(
+    *, uow: HelpRequestUnitOfWork, request_id: int, requester: Person, text: str, now: datetime
+) -> HelpRequest:
+    """Store the requester's answer to the Bureau, on their own open request."""
+    await _own_open(uow, request_id, requester)
+    return await _add_message(uow, request_id, requester, MessageKind.ANSWER, text, now)
+
+
+async def withdraw(
+    *, uow: HelpRequestUnitOfWork, request_id: int, requester: Person, now: datetime
+) -> HelpRequest:
+    """Withdraw the requester's own open request."""
+    current = await _own_open(uow, request_id, requester)
+    changed = await uow.help_requests.set_status(
+        request_id, expected=current.status, to=Status.WITHDRAWN, now=now
+    )
+    if not changed:
+        raise HelpRequestRefused(Refusal.CHANGED_MEANWHILE, await _get(uow, request_id))
+    await _audit(
+        uow, request_id, requester.id, AuditAction.WITHDRAWN, current.status, Status.WITHDRAWN, now
+    )
+    request = await _get(uow, request_id)
+    await uow.commit()
+    return request
+
+
+async def my_requests(*, uow: HelpRequestUnitOfWork, requester_id: str) -> list[HelpRequest]:
+    """The requester's own requests, newest first."""
+    return await uow.help_requests.for_requester(requester_id)
+
+
+async def _add_message(
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    author: Person,
+    kind: MessageKind,
+    text: str,
+    now: datetime,
+) -> HelpRequest:
+    body = check_text(text, limit=MAX_MESSAGE_TEXT)
+    await _open(uow, request_id)
+    author_of_record = None if kind is MessageKind.ANSWER else author
+    await uow.help_requests.add_message(
+        request_id, kind=kind, author=author_of_record, body=body, now=now
+    )
+    action = {
+        MessageKind.REPLY: AuditAction.REPLIED,
+        MessageKind.NOTE: AuditAction.NOTED,
+        MessageKind.ANSWER: AuditAction.ANSWERED,
+    }[kind]
+    await _audit(uow, request_id, author.id, action, None, None, now)
+    request = await _get(uow, request_id)
+    await uow.commit()
+    return request
+
+
+async def _get(uow: HelpRequestUnitOfWork, request_id: int) -> HelpRequest:
+    request = await uow.help_requests.get(request_id)
+    if request is None:
+        raise HelpRequestRefused(Refusal.NOT_FOUND)
+    return request
+
+
+async def _open(uow: HelpRequestUnitOfWork, request_id: int) -> HelpRequest:
+    request = await _get(uow, request_id)
+    if not request.status.is_open:
+        raise HelpRequestRefused(Refusal.NOT_OPEN, request)
+    return request
+
+
+async def _own_open(uow: HelpRequestUnitOfWork, request_id: int, requester: Person) -> HelpRequest:
+    request = await _get(uow, request_id)
+    if request.requester.id != requester.id:
+        # Someone else's request: say nothing about it, not even its status.
+        raise HelpRequestRefused(Refusal.NOT_FOUND)
+    if not request.status.is_open:
+        raise HelpRequestRefused(Refusal.NOT_OPEN, request)
+    return request
+
+
+async def _audit(
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    actor_id: str | None,
+    action: AuditAction,
+    from_value: str | None,
+    to_value: str | None,
+    now: datetime,
+) -> None:
+    await uow.help_requests.add_audit(
+        AuditEntry(
+            request_id=request_id,
+            actor_id=actor_id,
+            action=action,
+            from_value=from_value,
+            to_value=to_value,
+            at=now,
+        )
+    )
