@@ -34,10 +34,11 @@ from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
 from bot.settings import Settings
 from bot.typing import ShowTyping
-from content.loader import Catalog, load_catalog
+from content.loader import TOOLKIT_DIR, Catalog, load_catalog
 from content.render import Renderer
 from content.search import SearchIndex
 from content.templates import Templates, load_templates
+from content.triage_rules import TriageRules, load_triage_rules
 from content.verbs import Verb
 from dialogs.answers import Answers
 from dialogs.contact import BureauContact
@@ -46,6 +47,7 @@ from dialogs.main import MainDialog
 from dialogs.replies import Replies
 from services.quiet_hours import QuietHours
 from storage.bot_state import FastConversationState, SqlStorage
+from storage.crypto import TextCipher, cipher_for
 from storage.db import create_engine, create_session_factory, ping
 from storage.state_drivers import close_driver
 from storage.uow import UnitOfWork
@@ -70,6 +72,8 @@ class Wegwijzer:
     service_urls: ServiceUrlPolicy
     dispatcher: Dispatcher
     proactive_http: ConnectorHttp
+    cipher: TextCipher  # the help requests' free text, encrypted at rest
+    triage_rules: TriageRules
 
 
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
@@ -90,8 +94,12 @@ def build_dialogs(
     )
 
 
+def _toolkit_dir(settings: Settings) -> Path:
+    return Path(settings.TOOLKIT_DIR) if settings.TOOLKIT_DIR else TOOLKIT_DIR
+
+
 def _load_toolkit(settings: Settings) -> Catalog:
-    return load_catalog(Path(settings.TOOLKIT_DIR)) if settings.TOOLKIT_DIR else load_catalog()
+    return load_catalog(_toolkit_dir(settings))
 
 
 def build(
@@ -111,11 +119,16 @@ def build(
     conversation_state = (
         FastConversationState(storage) if applied.enabled else ConversationState(storage)
     )
+    catalog = catalog or _load_toolkit(settings)
+    # Bad triage rules stop the bot here, like bad toolkit content, never in a chat.
+    triage_rules = load_triage_rules(
+        _toolkit_dir(settings), known_items={item.id: item for item in catalog.items()}
+    )
+    cipher = cipher_for(settings.ENCRYPTION_KEYS, production=settings.is_production)
     actions = ActionRouter(
         replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
     )
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
-    catalog = catalog or _load_toolkit(settings)
     dialog = build_dialogs(replies, catalog, settings.links(), actions)
     SessionActions(
         renderer=replies.renderer,
@@ -163,6 +176,8 @@ def build(
         ),
         dispatcher=dispatcher,
         proactive_http=proactive_http,
+        cipher=cipher,
+        triage_rules=triage_rules,
     )
 
 

@@ -106,8 +106,16 @@ class Settings(BaseSettings):
     DEVELOPER_URL: str = ""
     PRIVACY_URL: str = ""
     TERMS_URL: str = ""
+    # Fernet keys for the free text of help requests, comma-separated; the first encrypts, all
+    # decrypt (rotation). Required in production; development generates one into ./data/.
+    ENCRYPTION_KEYS: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    # Help requests not claimed, or not closed, within this many working days are raised again.
+    HELP_CLAIM_WORKING_DAYS: int = Field(default=2, ge=1, le=60)
+    HELP_CLOSE_WORKING_DAYS: int = Field(default=10, ge=1, le=120)
 
-    @field_validator("ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", mode="before")
+    @field_validator(
+        "ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", "ENCRYPTION_KEYS", mode="before"
+    )
     @classmethod
     def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
@@ -262,6 +270,7 @@ PRODUCTION_REQUIREMENTS: list[Requirement] = [
         ),
     ),
     Requirement("DATABASE_URL", _postgres),
+    required("ENCRYPTION_KEYS", "Fernet keys for the help requests' free text"),
 ]
 
 

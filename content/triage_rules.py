@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from content.check import TOOLKIT_DIR, Problem
+from content.loader import ContentError
 from content.schema import Strict, Text
 from content.search import words
 from content.templates import FAST_LOADER
@@ -166,12 +167,8 @@ def _line(tree: Any, loc: Sequence[str | int]) -> int:
     return line
 
 
-class TriageRulesError(ValueError):
+class TriageRulesError(ContentError):
     """The triage rules have problems; all of them are listed."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(["the triage rules have problems:", *map(str, problems)]))
 
 
 def load_triage_rules(root: Path = TOOLKIT_DIR, *, known_items: Mapping[str, Any]) -> TriageRules:

@@ -41,6 +41,7 @@ PRODUCTION = {
     # The local connector the replies go to, on loopback over http (production accepts that
     # only for a loopback host listed here).
     "ALLOWED_SERVICE_URL_HOSTS": ["127.0.0.1"],
+    "ENCRYPTION_KEYS": "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=",
 }
 OUTGOING_TOKEN = "token-from-azure-ad"
 ISSUER = "https://api.botframework.com"

@@ -12,6 +12,7 @@ PRODUCTION = {
     "APP_TENANTID": "tenant-1",
     "ALLOWED_TENANT_IDS": "tenant-1",
     "DATABASE_URL": "postgresql+asyncpg://wegwijzer:geheim@db.example/wegwijzer",
+    "ENCRYPTION_KEYS": "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=",
 }
 
 
@@ -52,7 +53,15 @@ def test_complete_production_settings_are_accepted(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize(
-    "missing", ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "ALLOWED_TENANT_IDS", "DATABASE_URL"]
+    "missing",
+    [
+        "APP_ID",
+        "APP_PASSWORD",
+        "APP_TENANTID",
+        "ALLOWED_TENANT_IDS",
+        "DATABASE_URL",
+        "ENCRYPTION_KEYS",
+    ],
 )
 def test_production_refuses_to_start_without(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in PRODUCTION.items():
