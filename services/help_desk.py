@@ -11,10 +11,17 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from services import help_request_actions as actions
-from services.help_requests import HelpRequest, HelpRequestUnitOfWork, NewHelpRequest, Person
+from services.help_requests import (
+    BureauChannelUnitOfWork,
+    HelpRequest,
+    HelpRequestUnitOfWork,
+    NewHelpRequest,
+    Person,
+)
 from services.triage import Triage
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[HelpRequestUnitOfWork]]
+ChannelUnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[BureauChannelUnitOfWork]]
 
 
 def _now() -> datetime:
@@ -55,3 +62,36 @@ class HelpDesk:
             return await actions.answer(
                 uow=uow, request_id=request_id, requester=requester, text=text, now=self._clock()
             )
+
+
+class BureauChannel:
+    """Where the Bureau's team wants its help requests: a linked channel, else the setting."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: ChannelUnitOfWorkFactory,
+        team_id: str,
+        configured_channel_id: str = "",
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self.team_id = team_id
+        self._configured = configured_channel_id
+        self._clock = clock
+
+    async def link(self, *, channel_id: str, by: str) -> None:
+        """Post the team's help requests in this channel from now on (a Bureau member's wish)."""
+        async with self._uow_factory() as uow:
+            await uow.bureau_channels.link(
+                team_id=self.team_id, channel_id=channel_id, by=by, now=self._clock()
+            )
+            await uow.commit()
+
+    async def channel_id(self) -> str | None:
+        """The linked channel, or the one in the settings, or None when neither is set."""
+        if not self.team_id:
+            return self._configured or None
+        async with self._uow_factory() as uow:
+            linked = await uow.bureau_channels.channel_of(self.team_id)
+        return linked or self._configured or None

@@ -216,6 +216,21 @@ class HelpRequestRepository(Protocol):
         ...
 
 
+class BureauChannelRepository(Protocol):
+    """The channel each Bureau team linked with the link command; never commits."""
+
+    async def link(self, *, team_id: str, channel_id: str, by: str, now: datetime) -> None: ...
+
+    async def channel_of(self, team_id: str) -> str | None: ...
+
+
+class BureauChannelUnitOfWork(Protocol):
+    @property
+    def bureau_channels(self) -> BureauChannelRepository: ...
+
+    async def commit(self) -> None: ...
+
+
 class HelpRequestUnitOfWork(Protocol):
     """An entered unit of work with the help requests; nothing is kept until commit."""
 

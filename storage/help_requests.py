@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, func, literal, or_, select, update
+from sqlalchemy import CursorResult, Table, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.schema import Role
@@ -31,7 +31,13 @@ from services.help_requests import (
     Suggestion,
 )
 from storage.crypto import TextCipher
-from storage.models import HelpRequestAuditRecord, HelpRequestMessageRecord, HelpRequestRecord
+from storage.db import dialect_insert
+from storage.models import (
+    BureauChannelRecord,
+    HelpRequestAuditRecord,
+    HelpRequestMessageRecord,
+    HelpRequestRecord,
+)
 
 _OPEN = [status.value for status in Status if status.is_open]
 _REMINDED = {
@@ -294,3 +300,28 @@ def _coalesce(column: Any, value: Any) -> Any:
 def _new_becomes_in_progress() -> Any:
     table = HelpRequestRecord
     return case((table.status == Status.NEW.value, Status.IN_PROGRESS.value), else_=table.status)
+
+
+class SqlBureauChannelRepository:
+    """The channel each Bureau team linked; one row per team."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def link(self, *, team_id: str, channel_id: str, by: str, now: datetime) -> None:
+        """Link the team's channel, replacing an earlier link, in one statement."""
+        table = cast(Table, BureauChannelRecord.__table__)
+        insert = dialect_insert(self._session.get_bind().dialect, table)
+        values = {"team_id": team_id, "channel_id": channel_id, "linked_by": by, "linked_at": now}
+        await self._session.execute(
+            insert.values(values).on_conflict_do_update(
+                index_elements=[table.c.team_id],
+                set_={name: value for name, value in values.items() if name != "team_id"},
+            )
+        )
+
+    async def channel_of(self, team_id: str) -> str | None:
+        channel: str | None = await self._session.scalar(
+            select(BureauChannelRecord.channel_id).where(BureauChannelRecord.team_id == team_id)
+        )
+        return channel

@@ -280,3 +280,14 @@ class HelpRequestAuditRecord(Base):
     from_value: Mapped[str | None] = mapped_column(String)
     to_value: Mapped[str | None] = mapped_column(String)
     at: Mapped[datetime] = mapped_column()
+
+
+class BureauChannelRecord(Base):
+    """The channel of the Bureau's team that help requests are posted to, set by a link command."""
+
+    __tablename__ = "bureau_channels"
+
+    team_id: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String)
+    linked_by: Mapped[str] = mapped_column(String)  # the Bureau member's aadObjectId
+    linked_at: Mapped[datetime] = mapped_column()

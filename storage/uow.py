@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.crypto import TextCipher
 from storage.db import writer_turn
-from storage.help_requests import SqlHelpRequestRepository
+from storage.help_requests import SqlBureauChannelRepository, SqlHelpRequestRepository
 from storage.outbox import SqlOutboxRepository, SqlReminderPreferences
 from storage.repositories import SqlConversationRepository
 from storage.sessions import SqlSessionRepository
@@ -71,6 +71,10 @@ class UnitOfWork:
                 raise RuntimeError("help requests need a unit of work made with a cipher")
             self._help_requests = SqlHelpRequestRepository(self._active_session(), self._cipher)
         return self._help_requests
+
+    @property
+    def bureau_channels(self) -> SqlBureauChannelRepository:
+        return SqlBureauChannelRepository(self._active_session())
 
     async def __aenter__(self) -> Self:
         if self._session is not None:

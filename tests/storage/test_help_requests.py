@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from content.schema import Role
 from content.triage_rules import Priority, Urgency
 from services import help_request_actions as actions
+from services.help_desk import BureauChannel
 from services.help_request_actions import HelpRequestRefused, Refusal
 from services.help_requests import (
     AuditAction,
@@ -331,3 +332,19 @@ async def test_two_instances_planning_at_once_raise_a_request_once(pg_uow: UowFa
 
     results = await asyncio.gather(*(plan() for _ in range(4)))
     assert sum(len(result) for result in results) == 1
+
+
+async def test_a_linked_channel_wins_over_the_setting_and_a_new_link_replaces_it(
+    new_uow: UowFactory,
+) -> None:
+    channel = BureauChannel(
+        uow_factory=new_uow, team_id="team-bureau", configured_channel_id="19:from-settings"
+    )
+    assert await channel.channel_id() == "19:from-settings"
+
+    await channel.link(channel_id="19:first", by=ANNA.id)
+    await channel.link(channel_id="19:second", by=BRAM.id)
+
+    assert await channel.channel_id() == "19:second"
+    unset = BureauChannel(uow_factory=new_uow, team_id="")
+    assert await unset.channel_id() is None

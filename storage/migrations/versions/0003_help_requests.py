@@ -1,4 +1,4 @@
-"""Help requests, their messages and their audit trail.
+"""Help requests, their messages and audit trail, and the Bureau's linked channel.
 
 Revision ID: 0003_help_requests
 Revises: 0001
@@ -86,9 +86,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_help_request_audit")),
     )
     op.create_index("ix_help_request_audit_request_id", "help_request_audit", ["request_id"])
+    op.create_table(
+        "bureau_channels",
+        sa.Column("team_id", sa.String(), nullable=False),
+        sa.Column("channel_id", sa.String(), nullable=False),
+        sa.Column("linked_by", sa.String(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", name=op.f("pk_bureau_channels")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bureau_channels")
     op.drop_table("help_request_audit")
     op.drop_table("help_request_messages")
     op.drop_table("help_requests")
