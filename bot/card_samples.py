@@ -93,6 +93,76 @@ def _answers(kit: SampleKit) -> dict[str, Any]:
     return {"hits": hits}
 
 
+def _intake_step(kit: SampleKit) -> dict[str, Any]:
+    """The intake's step 3 of 5 for a question, as `dialogs.help_request` asks it."""
+    field = {
+        "id": "theme",
+        "kind": "choice",
+        "label": kit.text("intake_theme_label"),
+        "required": True,
+        "max": 0,
+        "choices": [(theme.id, theme.title(kit.lang)) for theme in kit.catalog.themes.values()],
+        "value": next(iter(kit.catalog.themes)),
+    }
+    return {
+        "form": "theme",
+        "title": kit.text("intake_theme_title"),
+        "submit": kit.text("intake_next"),
+        "fields": [field],
+        "step": 3,
+        "steps": 5,
+        "intro": [],
+        "sections": [],
+        "error": None,
+    }
+
+
+def _intake_summary(kit: SampleKit) -> dict[str, Any]:
+    """The summary with the privacy notice, after a refused answer."""
+    text = {
+        "id": "text",
+        "kind": "multiline",
+        "label": kit.text("intake_text_title"),
+        "required": True,
+        "max": 1000,
+        "choices": [],
+        "value": "Hoe krijg ik mijn team mee in het gesprek over inclusie?",
+    }
+    size = {**text, "id": "team_size", "kind": "number", "max": 500, "value": "12"}
+    return {
+        **_intake_step(kit),
+        "form": "summary",
+        "title": kit.text("intake_summary_title"),
+        "submit": kit.text("intake_send"),
+        "fields": [text, size],
+        "step": 5,
+        "intro": [kit.text("intake_summary_intro")],
+        "sections": [
+            {"title": kit.text("intake_privacy_title"), "text": kit.text("intake_privacy_text")}
+        ],
+        "error": kit.text("intake_retry_required"),
+    }
+
+
+def _safety_route(acute: bool) -> Sample:
+    def sample(kit: SampleKit) -> dict[str, Any]:
+        offer = kit.catalog.offers["vertrouwenspersoon"]
+        return {
+            "acute": acute,
+            "items": [
+                {
+                    "title": offer.title(kit.lang),
+                    "summary": offer.summary(kit.lang),
+                    "links": [
+                        {"title": kit.text("action_open_link"), "url": "https://example.invalid/vp"}
+                    ],
+                }
+            ],
+        }
+
+    return sample
+
+
 def _problem(problem: str) -> Sample:
     return lambda kit: {"problem": problem}
 
@@ -123,6 +193,11 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "item": (("toolkit item", _item),),
     "answers": (("two hits", _answers),),
     "no_answer": (("nothing found", lambda kit: {}),),
+    "form": (("intake step", _intake_step), ("summary, after a refusal", _intake_summary)),
+    "safety_route": (
+        ("experience", _safety_route(acute=False)),
+        ("acute", _safety_route(acute=True)),
+    ),
     "action_problem": tuple(
         (problem, _problem(problem))
         for problem in ("action_unknown", "action_refused", "action_stale")

@@ -24,6 +24,7 @@ PRODUCTION = {
     "APP_TYPE": "SingleTenant",
     "APP_TENANTID": "city-tenant",
     "ALLOWED_TENANT_IDS": ["city-tenant"],
+    "ENCRYPTION_KEYS": ["HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ="],
 }
 # One bot for the tests that can share it: building one costs seconds. Each test reads only the
 # activities that arrived after it began.
