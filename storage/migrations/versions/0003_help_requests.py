@@ -1,7 +1,7 @@
 """Help requests, their messages and audit trail, and the Bureau's linked channel.
 
 Revision ID: 0003_help_requests
-Revises: 0002_outbox
+Revises: 0004_sessions
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_help_requests"
-down_revision: str | None = "0002_outbox"
+down_revision: str | None = "0004_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
