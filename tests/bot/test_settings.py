@@ -86,7 +86,7 @@ def test_production_names_every_problem_on_a_line_of_its_own(
         load_settings()
     lines = str(refused.value).splitlines()
     named = ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "APP_TYPE", "ALLOWED_TENANT_IDS"]
-    assert [line.split(":")[0] for line in lines] == [*named, "DATABASE_URL"]
+    assert [line.split(":")[0] for line in lines] == [*named, "DATABASE_URL", "ENCRYPTION_KEYS"]
 
 
 def test_production_in_the_container_names_every_missing_setting_too(
@@ -97,7 +97,7 @@ def test_production_in_the_container_names_every_missing_setting_too(
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert str(refused.value).splitlines()[0].startswith("APP_ID: not set")
-    assert len(str(refused.value).splitlines()) == 6
+    assert len(str(refused.value).splitlines()) == 7
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_cli_explains_a_refused_configuration(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "wegwijzer: configuration refused:"
     assert err[1] == "  APP_ID: not set (the bot's Entra app registration)"
-    assert len(err) == 7
+    assert len(err) == 8
 
 
 def test_serve_refuses_bad_content_with_the_problems_not_a_traceback(
