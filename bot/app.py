@@ -33,6 +33,7 @@ from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
 from bot.settings import Settings
+from bot.tagged_input import RefuseTaggedInput
 from bot.typing import ShowTyping
 from content.loader import TOOLKIT_DIR, Catalog, load_catalog
 from content.render import Renderer
@@ -160,6 +161,7 @@ def build(
         )
     )
     adapter.use(PassedGuards())
+    adapter.use(RefuseTaggedInput(replies))
     adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates)

@@ -25,6 +25,7 @@ from botbuilder.dialogs.memory import (
 
 from bot.actions import INVOKE_NAME, ActionRouter
 from dialogs.replies import Replies, lang_of
+from storage.bot_state import state_was_reset
 
 PERSONAL = "personal"
 # In a channel, Teams puts the bot's @mention into the text: "<at>Wegwijzer I&D</at> menu".
@@ -73,6 +74,10 @@ class WegwijzerBot(TeamsActivityHandler):
             DialogStateManagerConfiguration.__name__, self._memory_configuration
         )
         dialog_context = await self._dialogs.create_context(turn_context)
+        if state_was_reset(turn_context):
+            await turn_context.send_activity(
+                self._replies.text("state_reset", lang_of(turn_context))
+            )
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._dialog_id)

@@ -9,6 +9,7 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 from content.loader import Catalog
 from content.schema import Format, Need, Role
 from dialogs.base import InterruptibleDialog
+from dialogs.options import FlowOptions
 from dialogs.prompts import CardChoicePrompt, CardQuestion
 from dialogs.replies import Replies, lang_of
 from dialogs.views import Views
@@ -17,8 +18,14 @@ from services.matching import FinderAnswers, recommend
 STEPS = 4
 
 
+class FinderOptions(FlowOptions):
+    """The finder starts at its first question: it takes nothing from the button."""
+
+
 class FinderDialog(InterruptibleDialog):
     """Asks role, theme, need and format; shows the top three offers with their reasons."""
+
+    options_model = FinderOptions
 
     def __init__(self, replies: Replies, catalog: Catalog, links: Mapping[str, str]) -> None:
         super().__init__(FinderDialog.__name__, replies)

@@ -19,6 +19,7 @@ from content.verbs import VERB_FIELD, Verb, verb_of
 from content.words import Words, load_words
 from dialogs.base import InterruptibleDialog
 from dialogs.contact import BureauContact
+from dialogs.options import options_model_of
 from dialogs.replies import Replies, lang_of, message_activity
 
 # A free question typed outside any flow is answered by this; None leaves the menu as answer.
@@ -52,7 +53,9 @@ class MainDialog(InterruptibleDialog):
         words: Words | None = None,
     ) -> None:
         super().__init__(MainDialog.__name__, replies)
-        self._flows = {name: dialog.id for name, dialog in (flows or {}).items()}
+        self._flows = {
+            name: (dialog.id, options_model_of(dialog)) for name, dialog in (flows or {}).items()
+        }
         self._answer_question = answer_question
         self._contact = contact or BureauContact()
         self._words = words or load_words()
@@ -83,7 +86,12 @@ class MainDialog(InterruptibleDialog):
         if action is None:
             await self._answer_text(turn_context)
         elif verb is not None and verb in self._flows:
-            return await step.begin_dialog(self._flows[verb], dict(data))
+            dialog_id, options_model = self._flows[verb]
+            # Only the fields the flow declares go into its state; data that does not fit: no flow.
+            options = options_model.from_card(data)
+            if options is not None:
+                return await step.begin_dialog(dialog_id, options.stored())
+            await turn_context.send_activity(self.replies.text("input_refused", lang))
         elif verb is Verb.ASK and isinstance(data.get("text"), str) and data["text"].strip():
             await self._answer(turn_context, data["text"].strip()[:MAX_ASK_CHARS])
         elif verb is Verb.STOP:

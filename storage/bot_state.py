@@ -10,6 +10,7 @@ CosmosDbPartitionedStorage stores them, because dialog state holds objects (see 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, cast
@@ -17,13 +18,28 @@ from uuid import uuid4
 
 from botbuilder.core import ConversationState, Storage, TurnContext
 from botbuilder.core.bot_state import CachedBotState
+from botbuilder.dialogs import DialogInstance, DialogState
+from botbuilder.dialogs.choices import Choice
+from botbuilder.dialogs.prompts import PromptOptions
+from botbuilder.schema import (
+    Activity,
+    Attachment,
+    CardAction,
+    ChannelAccount,
+    ConversationAccount,
+    SuggestedActions,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import state_codec
 from storage.state_drivers import EtagMismatch, Write, driver_for
 from storage.types import utcnow
 
+log = logging.getLogger(__name__)
+
 _ANY_ETAG = "*"
+# Set in a turn's state when its conversation's stored state could not be read and was replaced.
+STATE_RESET = "wegwijzer.state_reset"
 # eTags: a random prefix per process and a counter, unique without a system call per write.
 _ETAG_PREFIX = uuid4().hex[:16]
 _ETAG_COUNTER = itertools.count()
@@ -39,6 +55,14 @@ os.register_at_fork(after_in_child=_reseed_etags)
 
 def _new_etag() -> str:
     return f"{_ETAG_PREFIX}{next(_ETAG_COUNTER):016x}"
+
+
+# The only objects restored from stored state: botbuilder's dialog stack, and what a prompt's
+# options may hold (its prompt activity, its choices). Anything else stored is refused.
+state_codec.allow(DialogState, DialogInstance, PromptOptions, Choice)
+state_codec.allow(
+    Activity, Attachment, CardAction, ChannelAccount, ConversationAccount, SuggestedActions
+)
 
 
 class EtagConflictError(Exception):
@@ -72,11 +96,7 @@ class FastConversationState(ConversationState):  # type: ignore[misc,unused-igno
         key = self.get_storage_key(turn_context)
         if isinstance(self._storage, SqlStorage):
             document = (await self._storage.read_documents([key])).get(key)
-            loaded = (
-                _CachedState()
-                if document is None
-                else _CachedState(cast(dict[str, Any], _restore(*document)), stored=document[0])
-            )
+            loaded = _CachedState() if document is None else _loaded(turn_context, key, document)
         else:
             loaded = _CachedState((await self._storage.read([key])).get(key))
         turn_context.turn_state[self._context_service_key] = loaded
@@ -97,6 +117,21 @@ class FastConversationState(ConversationState):  # type: ignore[misc,unused-igno
         cached.hash = stored  # the write changed only the eTag, which the hash leaves out
 
 
+def _loaded(turn_context: TurnContext, key: str, document: tuple[str, str]) -> _CachedState:
+    try:
+        return _CachedState(cast(dict[str, Any], _restore(*document)), stored=document[0])
+    except state_codec.UnreadableState:
+        # The key only: the stored text may hold what someone typed.
+        log.warning("unreadable state replaced by an empty one: %s", key)
+        turn_context.turn_state[STATE_RESET] = True
+        return _CachedState(stored="")  # "" is no state's form: the empty state gets written
+
+
+def state_was_reset(turn_context: TurnContext) -> bool:
+    """Whether this turn found its conversation's state unreadable and started it over."""
+    return bool(turn_context.turn_state.get(STATE_RESET))
+
+
 class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is untyped
     """`botbuilder.core.Storage` on the application's SQL database, with eTag concurrency.
 
@@ -115,7 +150,13 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         if keys is None:
             raise Exception("Keys are required when reading")
         documents = await self.read_documents(keys)
-        return {key: _restore(data, etag) for key, (data, etag) in documents.items()}
+        items = {}
+        for key, (data, etag) in documents.items():
+            try:
+                items[key] = _restore(data, etag)
+            except state_codec.UnreadableState:
+                log.warning("unreadable state left out: %s", key)  # read as absent
+        return items
 
     async def read_documents(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The stored JSON and eTag of each of `keys` that exists."""
@@ -203,5 +244,5 @@ def _flatten(item: object) -> str:
 
 
 def _restore(data: str, etag: str) -> object:
-    # Only data this storage wrote is restored, so the classes it names are our own.
+    # Restores only plain data and the codec's allowed classes; anything else: UnreadableState.
     return state_codec.restore_text(data, e_tag=etag)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import importlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jsonpickle.pickler import Pickler  # type: ignore[import-untyped]
 from jsonpickle.unpickler import Unpickler  # type: ignore[import-untyped]
 from sqlalchemy import text
@@ -51,31 +53,95 @@ class Colour(enum.Enum):
 
 
 class Plain:
+    made = 0
+
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
+        Plain.made += 1
+
+
+class Unlisted:
+    def __init__(self) -> None:
+        self.x = 1
 
 
 def round_trip(value: object) -> Any:
     return state_codec.restore(json.loads(state_codec.dumps(value)))
 
 
-def test_what_only_jsonpickle_can_write_is_left_to_it() -> None:
-    shared = {"a": 1}
-    cases: list[object] = [
+state_codec.allow(Plain)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
         {"colour": Colour.RED},
         {"when": datetime(2026, 11, 23, tzinfo=UTC)},
-        {"one": shared, "two": shared},
         {1: "not a string key"},
         {"py/object": "looks like a tag"},
-        {"n": float("nan")},
+        {"x": {"py/b64": "a"}},
         {"s": {1, 2}},
-    ]
-    for value in cases:
-        assert state_codec.flatten(value) == Pickler().flatten(value)
-    restored = round_trip({"colour": Colour.RED, "when": datetime(2026, 11, 23, tzinfo=UTC)})
-    assert restored == {"colour": Colour.RED, "when": datetime(2026, 11, 23, tzinfo=UTC)}
-    both = round_trip({"one": shared, "two": shared})
-    assert both == {"one": {"a": 1}, "two": {"a": 1}}
+        {"other": Unlisted()},
+    ],
+    ids=["enum", "datetime", "int-key", "tag-key", "nested-tag-key", "set", "unlisted-class"],
+)
+def test_what_could_not_be_read_back_is_refused_on_write(value: object) -> None:
+    with pytest.raises(state_codec.UnstorableState):
+        state_codec.dumps(value)
+
+
+def test_a_cycle_is_refused_and_a_shared_value_is_written_twice() -> None:
+    cycle: dict[str, Any] = {}
+    cycle["self"] = cycle
+    with pytest.raises(state_codec.UnstorableState):
+        state_codec.dumps(cycle)
+    shared = {"a": 1}
+    assert round_trip({"one": shared, "two": shared}) == {"one": {"a": 1}, "two": {"a": 1}}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"py/reduce": [{"py/function": "os.system"}, {"py/tuple": ["true"]}]},
+        {"py/function": "os.system"},
+        {"py/repr": "os/os.system('true')"},
+        {"py/object": "subprocess.Popen", "py/initargs": {"py/tuple": [["true"]]}},
+        {"py/object": "subprocess.Popen"},
+        {"py/object": "tests.storage.test_state_codec.Unlisted"},
+        {"py/object": ["not", "a", "name"]},
+        {"py/type": "os._wrap_close"},
+        {"py/id": 1},
+        {"py/b64": "a"},
+        {"py/tuple": [1], "py/b64": "a"},
+        {"py/tuple": "12"},
+        {"nested": [{"deeper": {"py/mod": "os"}}]},
+        {"py/object": "botbuilder.dialogs.dialog_state.DialogState", "py/state": {}},
+    ],
+)
+def test_restoring_refuses_every_other_tag_without_importing_or_running_anything(
+    document: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_import(name: str, *_: Any, **__: Any) -> None:
+        raise AssertionError(f"restoring imported {name}")
+
+    monkeypatch.setattr(importlib, "import_module", no_import)
+    with pytest.raises(state_codec.UnreadableState):
+        state_codec.restore(json.loads(json.dumps(document)))
+    with pytest.raises(state_codec.UnreadableState):
+        state_codec.restore_text(json.dumps(document))
+
+
+def test_restoring_text_that_is_not_json_or_too_deep_is_unreadable() -> None:
+    for stored in ("{not json", "[" * 100_000 + "]" * 100_000):
+        with pytest.raises(state_codec.UnreadableState):
+            state_codec.restore_text(stored)
+
+
+def test_an_allowed_object_is_built_without_running_its_code() -> None:
+    made = Plain.made
+    restored = state_codec.restore({"py/object": f"{Plain.__module__}.Plain", "step": 1})
+    assert isinstance(restored, Plain) and restored.step == 1
+    assert Plain.made == made, "its __init__ did not run"
 
 
 def test_plain_objects_tuples_and_nesting_round_trip() -> None:
@@ -92,7 +158,6 @@ def test_the_text_is_what_json_writes_and_reads_back_whatever_the_value() -> Non
         {"name": "Zoë", "steps": [1, 2.5, True, None], "nested": {"quote": 'a "b" \\ c\n'}},
         {"n": float("nan"), "inf": float("inf")},  # orjson would write null: json writes these
         {"big": 2**70},  # beyond orjson's 64-bit integers
-        {1: "not a string key"},
         Plain(step=3, label="tweede"),
     ]
     for value in cases:
