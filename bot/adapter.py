@@ -6,16 +6,20 @@ generic deserialiser, and each turn context is an `AcyclicTurnContext`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, DeliveryModes
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
+from bot.errors import describe
 from bot.wire import activity_from_json
+
+log = logging.getLogger(__name__)
 
 _Handler = Callable[[TurnContext, Any, Callable[[], Awaitable[None]]], Awaitable[None]]
 
@@ -34,16 +38,23 @@ class WegwijzerAdapter(CloudAdapter):
             return web.Response(status=400, text="expected a Bot Framework activity")
         if not activity.type:
             return web.Response(status=400, text="expected a Bot Framework activity")
+        if activity.delivery_mode == DeliveryModes.expect_replies:
+            # Replies in the HTTP response: Teams never asks for it, and the bot does not do it.
+            return web.Response(status=400, text="deliveryMode expectReplies is not supported")
         try:
             invoke_response = await self.process_activity(auth_header, activity, bot.on_turn)
-        except PermissionError:
-            return web.Response(status=401)
-        if invoke_response:
+            if not invoke_response:
+                return web.Response(status=201)
             body = invoke_response.body
             # The action router answers with plain JSON (bot/actions.py); others with models.
             data = body if isinstance(body, dict) else serializer_helper(body)
             return web.json_response(data=data, status=invoke_response.status)
-        return web.Response(status=201)
+        except PermissionError:
+            return web.Response(status=401)
+        except Exception as error:
+            # Never a traceback: its messages may hold what the caller sent.
+            log.error("request failed: %s", describe(error))
+            return web.Response(status=500)
 
     def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:
         context = super()._create_turn_context(*args, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -22,12 +22,14 @@ from bot.claims import production_auth_configuration
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.devchat import add_dev_chat
 from bot.dispatcher import Dispatcher, DispatchLimits
-from bot.errors import make_on_turn_error
+from bot.errors import describe, make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot
+from bot.log_safety import escape_control_characters_in_logs
 from bot.menu_actions import register_menu_actions
 from bot.metrics import REQUESTS_REFUSED, PassedGuards, TurnMetrics, serve_metrics
 from bot.preference_actions import register_preference_actions
+from bot.readiness import Readiness
 from bot.remember import RememberConversation
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
@@ -48,6 +50,7 @@ from dialogs.main import MainDialog
 from dialogs.replies import Replies
 from services.quiet_hours import QuietHours
 from storage.bot_state import FastConversationState, SqlStorage
+from storage.breaker import breaker_for
 from storage.crypto import TextCipher, cipher_for
 from storage.db import create_engine, create_session_factory, ping
 from storage.state_drivers import close_driver
@@ -75,6 +78,7 @@ class Wegwijzer:
     proactive_http: ConnectorHttp
     cipher: TextCipher  # the help requests' free text, encrypted at rest
     triage_rules: TriageRules
+    readiness: Readiness
 
 
 APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
@@ -160,9 +164,11 @@ def build(
             allow_emulator=not settings.is_production,
         )
     )
-    adapter.use(PassedGuards())
     adapter.use(RefuseTaggedInput(replies))
-    adapter.use(RememberConversation(partial(UnitOfWork, session_factory)))
+    adapter.use(PassedGuards())
+    adapter.use(
+        RememberConversation(partial(UnitOfWork, session_factory), breaker=breaker_for(engine))
+    )
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates)
     return Wegwijzer(
@@ -180,6 +186,7 @@ def build(
         proactive_http=proactive_http,
         cipher=cipher,
         triage_rules=triage_rules,
+        readiness=Readiness(lambda: ping(engine)),
     )
 
 
@@ -246,12 +253,26 @@ async def _handle_activity(request: web.Request) -> web.StreamResponse:
     )
 
 
+@web.middleware
+async def _errors_never_leak(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Whatever fails in a handler: a 500 and a short line in the log, never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise  # aiohttp's own answers (404, 405, 413, ...)
+    except Exception as error:
+        log.error("request failed: %s", describe(error))
+        return web.Response(status=500)
+
+
 async def _healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    ready = await ping(request.app[APP_KEY].engine)
+    ready = await request.app[APP_KEY].readiness.ready()
     return web.json_response(
         {"status": "ok" if ready else "database unreachable"}, status=200 if ready else 503
     )
@@ -276,8 +297,9 @@ async def _dispose(app: web.Application) -> None:
 
 def create_app(settings: Settings, *, templates: Templates | None = None) -> web.Application:
     """The aiohttp app: /api/messages, /healthz, /readyz, /metrics, and /dev/chat in development."""
+    escape_control_characters_in_logs()
     settings.warn_about_development_defaults()
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_never_leak])
     app[APP_KEY] = build(settings, templates=templates)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from http import HTTPStatus
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.replies import Replies, lang_of
+from storage.breaker import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +28,21 @@ def make_on_turn_error(replies: Replies):  # type: ignore[no-untyped-def]
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         # State is saved only at the end of a successful turn, so the user's earlier answers
         # are still there; we say so, and keep the dialog state as it was.
-        log.error("turn failed: %s", describe(error))
+        if isinstance(error, DatabaseUnavailable):
+            log.warning("turn refused: %s", describe(error.__cause__ or error))
+            text, status = "db_unavailable", HTTPStatus.SERVICE_UNAVAILABLE
+        else:
+            log.error("turn failed: %s", describe(error))
+            text, status = "error_text", HTTPStatus.INTERNAL_SERVER_ERROR
         try:
-            await turn_context.send_activity(replies.text("error_text", lang_of(turn_context)))
+            if turn_context.activity.type == ActivityTypes.invoke:
+                # An invoke is answered in the HTTP response: a status, not a message.
+                await turn_context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status))
+                    )
+                )
+            await turn_context.send_activity(replies.text(text, lang_of(turn_context)))
         except Exception as send_error:  # the connector may be what failed
             log.error("could not tell the user about the failure: %s", describe(send_error))
 

@@ -22,6 +22,7 @@ from services.conversations import (
     ConversationWritesUnitOfWork,
     remember_conversation,
 )
+from storage.breaker import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,10 @@ class RememberConversation(Middleware):
         *,
         cache_size: int = 10_000,
         refresh_after: float = 600.0,
+        breaker: Breaker | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._breaker = breaker or Breaker()
         self._stored: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
         self._refresh_after = refresh_after
@@ -117,7 +120,8 @@ class RememberConversation(Middleware):
         if not always and fresh and stored is not None and stored[0] == fingerprint:
             self._stored.move_to_end(key)
             return
-        async with self._uow_factory() as uow:
+        # Usually the turn's first call to the database: while it is away, the turn ends here.
+        async with self._breaker.guard(), self._uow_factory() as uow:
             await remember_conversation(uow=uow, reference=record)
         self._stored[key] = (fingerprint, now)
         self._stored.move_to_end(key)

@@ -32,6 +32,7 @@ from botbuilder.schema import (
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import state_codec
+from storage.breaker import breaker_for
 from storage.state_drivers import EtagMismatch, Write, driver_for
 from storage.types import utcnow
 
@@ -143,7 +144,10 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         self, engine_or_session_factory: AsyncEngine | async_sessionmaker[AsyncSession]
     ) -> None:
         super().__init__()
-        self._driver = driver_for(_engine_of(engine_or_session_factory))
+        engine = _engine_of(engine_or_session_factory)
+        self._driver = driver_for(engine)
+        # The read and write of every turn: while the database is away, they fail at once.
+        self._breaker = breaker_for(engine)
 
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
         """The stored items among `keys`, each with its current `e_tag`; unknown keys are absent."""
@@ -163,7 +167,9 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        return {key: (data, etag) for key, data, etag in await self._driver.read(wanted)}
+        async with self._breaker.guard():
+            rows = await self._driver.read(wanted)
+        return {key: (data, etag) for key, data, etag in rows}
 
     async def write(self, changes: Mapping[str, object] | None) -> None:
         """Write all `changes` or, when one eTag no longer matches, none of them."""
@@ -199,7 +205,8 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
                 )
             )
         try:
-            await self._driver.write(writes)
+            async with self._breaker.guard():
+                await self._driver.write(writes)
         except EtagMismatch as mismatch:
             # A key that no longer exists also fails: it was deleted after it was read.
             raise EtagConflictError(
@@ -214,7 +221,8 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
             raise Exception("Keys are required when deleting")
         wanted = list(dict.fromkeys(keys))
         if wanted:
-            await self._driver.delete(wanted)
+            async with self._breaker.guard():
+                await self._driver.delete(wanted)
 
 
 def _engine_of(source: AsyncEngine | async_sessionmaker[AsyncSession]) -> AsyncEngine:

@@ -32,18 +32,26 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 DEFAULT_POOL_SIZE = 10
 # A readiness probe must answer before the load balancer's own timeout does.
 PING_TIMEOUT_SECONDS = 2.0
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 3.0
+# A backstop for every statement: a turn's own calls are held to 5 s by storage.breaker, but
+# a statement queued behind others' row locks may wait longer on a busy server.
+POSTGRES_STATEMENT_TIMEOUT_SECONDS = 15.0
 
 
-def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, timeouts: bool = True
+) -> AsyncEngine:
     """Create the engine for a `sqlite+aiosqlite:///path` or `postgresql+asyncpg://` URL.
 
     Its pool is the instance's only one: at most `pool_size` connections, for everything.
+    Without `timeouts` (migrations, which may wait for another instance's lock and build
+    indexes), PostgreSQL statements may take as long as they take.
     """
     parsed = make_url(url)
     if parsed.drivername == SQLITE_DRIVER:
         return _sqlite_engine(parsed, pool_size)
     if parsed.drivername == POSTGRES_DRIVER:
-        return _postgres_engine(parsed, pool_size)
+        return _postgres_engine(parsed, pool_size, timeouts=timeouts)
     # Name only the scheme: the URL may hold a password.
     raise ValueError(
         f"unsupported database URL scheme {parsed.drivername!r}: "
@@ -134,17 +142,23 @@ def _begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def _postgres_engine(url: URL, pool_size: int) -> AsyncEngine:
+def _postgres_engine(url: URL, pool_size: int, *, timeouts: bool) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
+        # Waiting for a pooled connection may take a while under load; a turn's own calls are
+        # limited by storage.breaker.
         pool_timeout=30,
         # Connections die when the server restarts or fails over; check before use, renew hourly.
         pool_pre_ping=True,
         pool_recycle=3600,
+        # A database that does not answer must fail a turn in seconds, not hold it past the 15
+        # seconds Teams waits: connecting and each statement (asyncpg's command_timeout, which
+        # also cancels it on the server) are bounded.
         connect_args={
-            "timeout": 10,
+            "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "command_timeout": POSTGRES_STATEMENT_TIMEOUT_SECONDS if timeouts else None,
             "server_settings": {"application_name": "wegwijzer"},
         },
     )

@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import Pool
 
+from storage.breaker import UNAVAILABLE
 from storage.db import writer_turn
 from storage.models import BotStateItem
 
@@ -95,6 +96,11 @@ class _Coalesced(Generic[_In, _Out]):
                     self._queued = []
                     raise
                 except Exception as error:  # the batch as a whole failed
+                    if len(batch) > 1 and not isinstance(error, UNAVAILABLE):
+                        # One caller's bad row (a NUL byte PostgreSQL refuses, say) must not
+                        # fail the others: each runs again on its own and gets its own outcome.
+                        await self._run_alone(batch)
+                        continue
                     for _, done in batch:
                         _fail(done, error)
                     continue
@@ -105,6 +111,17 @@ class _Coalesced(Generic[_In, _Out]):
                         _succeed(done, outcome)
         finally:
             self._task = None
+
+    async def _run_alone(self, batch: list[tuple[_In, asyncio.Future[_Out]]]) -> None:
+        for item, done in batch:
+            try:
+                (outcome,) = await self._run([item])
+            except Exception as error:
+                outcome = error
+            if isinstance(outcome, Exception):
+                _fail(done, outcome)
+            else:
+                _succeed(done, outcome)
 
 
 class _Dialect:

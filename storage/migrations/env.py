@@ -51,7 +51,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations(url: str) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, timeouts=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)

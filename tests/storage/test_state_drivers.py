@@ -210,3 +210,25 @@ async def test_a_postgres_connection_the_server_ended_is_replaced_for_the_next_b
     finally:
         await close_driver(engine)
         await engine.dispose()
+
+
+async def test_one_bad_row_does_not_fail_the_reads_and_writes_batched_with_it(
+    driver: StateDriver,
+) -> None:
+    # PostgreSQL refuses a NUL character in text; SQLite stores it. Either way the others pass.
+    await driver.write([write("a"), write("b")])
+
+    found = await asyncio.gather(
+        driver.read(["a"]), driver.read(["bad\x00key"]), driver.read(["b"]), return_exceptions=True
+    )
+    assert [row[0] for row in found[0]] == ["a"]  # type: ignore[union-attr]
+    assert [row[0] for row in found[2]] == ["b"]  # type: ignore[union-attr]
+
+    outcomes = await asyncio.gather(
+        driver.write([write("c")]),
+        driver.write([write("d", "bad\x00data")]),
+        driver.write([write("e")]),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert {row[0] for row in await driver.read(["c", "e"])} == {"c", "e"}
