@@ -211,7 +211,7 @@ class Dispatcher:
         self._last_sent: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._opener: tuple[float, ConversationRecord | None] | None = None
         self._backoff = wait_exponential_jitter(
-            initial=self.limits.backoff_initial, max=self.limits.backoff_max, jitter=1
+            multiplier=self.limits.backoff_initial, max=self.limits.backoff_max, jitter=1
         )
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
