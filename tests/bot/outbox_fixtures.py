@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +24,9 @@ from content.templates import load_templates
 from services.conversations import ConversationRecord, ConversationScope, remember_conversation
 from services.outbox import MessageKind, Recipient, queue_message
 from services.quiet_hours import QuietHours
-from storage.db import create_session_factory
+from storage.db import create_engine, create_session_factory
 from storage.models import OutboxMessage
+from storage.state_drivers import close_driver
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
@@ -42,6 +44,22 @@ FAST = DispatchLimits(
     backoff_max=0.2,
 )
 NEVER_QUIET = QuietHours(weekends=False, start=datetime.min.time(), end=datetime.min.time())
+
+
+@asynccontextmanager
+async def sqlite_outbox(sqlite_url: str) -> AsyncIterator[Outbox]:
+    """An `Outbox` on `sqlite_url` and a scripted connector, both closed afterwards."""
+    connector = ScriptedConnector()
+    await connector.start()
+    engine = create_engine(sqlite_url)
+    box = Outbox(engine, create_session_factory(engine), connector, [])
+    try:
+        yield box
+    finally:
+        await box.close()
+        await connector.stop()
+        await close_driver(engine)
+        await engine.dispose()
 
 
 def reference(

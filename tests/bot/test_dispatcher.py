@@ -15,14 +15,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bench.outbox_connector import DROP, ScriptedConnector
+from bench.outbox_connector import DROP
 from services.outbox import MessageKind, Recipient, set_reminders
 from services.quiet_hours import QuietHours
-from storage.db import create_engine, create_session_factory
 from storage.models import ConversationReferenceRecord
-from storage.state_drivers import close_driver
 from storage.uow import UnitOfWork
-from tests.bot.outbox_fixtures import FAST, Outbox
+from tests.bot.outbox_fixtures import FAST, Outbox, sqlite_outbox
 
 SATURDAY_NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
 MONDAY_8_AMSTERDAM = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -30,15 +28,8 @@ MONDAY_8_AMSTERDAM = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def outbox(sqlite_url: str) -> AsyncIterator[Outbox]:
-    connector = ScriptedConnector()
-    await connector.start()
-    engine = create_engine(sqlite_url)
-    box = Outbox(engine, create_session_factory(engine), connector, [])
-    yield box
-    await box.close()
-    await connector.stop()
-    await close_driver(engine)
-    await engine.dispose()
+    async with sqlite_outbox(sqlite_url) as box:
+        yield box
 
 
 async def test_every_message_is_sent_once_in_the_order_queued_per_recipient(

@@ -7,28 +7,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bench.outbox_connector import ScriptedConnector
 from bot import outbox_cli
 from bot.settings import Settings
 from content.templates import load_templates
 from services.outbox import MessageKind, Recipient, queue_message
-from storage.db import create_engine, create_session_factory
-from storage.state_drivers import close_driver
 from storage.uow import UnitOfWork
-from tests.bot.outbox_fixtures import Outbox
+from tests.bot.outbox_fixtures import Outbox, sqlite_outbox
 
 
 @pytest.fixture
 async def outbox(sqlite_url: str) -> AsyncIterator[Outbox]:
-    connector = ScriptedConnector()
-    await connector.start()
-    engine = create_engine(sqlite_url)
-    box = Outbox(engine, create_session_factory(engine), connector, [])
-    yield box
-    await box.close()
-    await connector.stop()
-    await close_driver(engine)
-    await engine.dispose()
+    async with sqlite_outbox(sqlite_url) as box:
+        yield box
 
 
 def settings(url: str) -> Settings:
