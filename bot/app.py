@@ -170,7 +170,7 @@ def build(
         RememberConversation(partial(UnitOfWork, session_factory), breaker=breaker_for(engine))
     )
     adapter.use(ShowTyping(delay=0.5, period=2.0))
-    dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates)
+    dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates, cipher)
     return Wegwijzer(
         settings=settings,
         engine=engine,
@@ -191,9 +191,11 @@ def build(
 
 
 def build_dispatcher(
-    settings: Settings, engine: AsyncEngine, templates: Templates
+    settings: Settings, engine: AsyncEngine, templates: Templates, cipher: TextCipher
 ) -> tuple[Dispatcher, ConnectorHttp]:
     """The outbox dispatcher, with a sender on an adapter of its own.
+
+    `cipher` opens the messages' private fields (what a requester typed, a Bureau reply).
 
     The sender's adapter runs no turn middleware (a proactive send is no user's turn) and its
     HTTP client tries each call once: the dispatcher owns retries, within Teams' limits.
@@ -221,6 +223,7 @@ def build_dispatcher(
         limits=limits,
         quiet_hours=quiet_hours,
         tenant_id=settings.APP_TENANTID or None,
+        cipher=cipher,
     )
     return dispatcher, http
 

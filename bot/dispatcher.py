@@ -45,6 +45,7 @@ from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
 from services.conversations import ConversationRecord, ConversationScope
 from services.outbox import QUIET_HOURS_KINDS, REMINDER_KINDS, MessageKind, OutboxState
 from services.quiet_hours import QuietHours
+from storage.crypto import TextCipher
 from storage.outbox import ClaimedMessage, SqlOutboxRepository
 from storage.types import utcnow
 from storage.uow import UnitOfWork
@@ -191,6 +192,7 @@ class Dispatcher:
         tenant_id: str | None = None,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        cipher: TextCipher | None = None,
     ) -> None:
         self.limits = limits or DispatchLimits()
         self.quiet_hours = quiet_hours or QuietHours()
@@ -198,6 +200,7 @@ class Dispatcher:
         self.counts = DispatchCounts()
         self.role = SendingRole(engine)
         self._session_factory = session_factory
+        self._cipher = cipher  # opens the messages' private fields when they are claimed
         self._sender = sender
         self._tenant_id = tenant_id
         self._clock = clock
@@ -276,7 +279,7 @@ class Dispatcher:
     # -- one message -----------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[ClaimedMessage]:
-        async with UnitOfWork(self._session_factory) as uow:
+        async with UnitOfWork(self._session_factory, cipher=self._cipher) as uow:
             claimed = await uow.outbox.claim(
                 owner=self.owner,
                 now=self._clock(),
@@ -296,6 +299,9 @@ class Dispatcher:
     async def _deliver_one(self, message: ClaimedMessage) -> None:
         if message.kind not in KNOWN_KINDS:
             await self._finish(message, Failed("unknown kind"))
+            return
+        if message.unreadable:  # its private text: no configured key opens it any more
+            await self._finish(message, Failed("private data unreadable"))
             return
         kind = MessageKind(message.kind)
         if kind in REMINDER_KINDS and not message.reminders_on:

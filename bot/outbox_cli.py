@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.settings import Settings
 from services.outbox import OutboxState, OutboxStatus
+from storage.crypto import cipher_for
 from storage.db import create_engine, create_session_factory
 from storage.state_drivers import close_driver
 from storage.types import utcnow
@@ -71,8 +72,9 @@ async def run_once(settings: Settings, out: TextIO = sys.stdout) -> int:
     from bot.app import build_dispatcher
     from content.templates import load_templates
 
+    cipher = cipher_for(settings.ENCRYPTION_KEYS, production=settings.is_production)
     engine = create_engine(settings.DATABASE_URL)
-    dispatcher, http = build_dispatcher(settings, engine, load_templates())
+    dispatcher, http = build_dispatcher(settings, engine, load_templates(), cipher)
     try:
         if not await dispatcher.role.hold():
             out.write("another instance is sending now; it sends what is due\n")

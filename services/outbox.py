@@ -24,6 +24,10 @@ sends what is due, within Teams' limits, and records what became of it.
 - `data` must be JSON (str, int, float, bool, None, lists and dicts of them). It is rendered when
   the message is sent, in the recipient's language; keep names and free text out of it where an
   id will do (the outbox keeps rows after sending).
+- `private` names the fields of `data` that must never sit in the outbox in plain text (what a
+  requester typed, a reply, a note): the outbox encrypts them with the help requests' cipher
+  when it stores the row, and decrypts them when the dispatcher claims it, so the template
+  renders them as usual. Queue private text only through a unit of work made with a cipher.
 - `due` (timezone-aware) defaults to now. A kind in `QUIET_HOURS_KINDS` is moved to the next
   moment outside quiet hours at sending time; `URGENT` kinds never wait.
 - `Recipient.reply_to(key)` posts in the thread of the channel message queued under `key`;
@@ -40,7 +44,7 @@ New kinds are added to `MessageKind` (and, where they apply, to the two sets bel
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -58,6 +62,9 @@ class MessageKind(StrEnum):
     URGENT = "urgent"  # a reply from the Bureau, a place offered: sent at once
     BUREAU = "bureau"  # a post or update in the Bureau's channel: sent at once
 
+
+# The field of a stored message's data that holds its private fields, encrypted.
+SEALED_FIELD = "_sealed"
 
 QUIET_HOURS_KINDS = frozenset({MessageKind.REMINDER, MessageKind.EVALUATION, MessageKind.NOTICE})
 REMINDER_KINDS = frozenset({MessageKind.REMINDER})
@@ -120,6 +127,8 @@ class NewMessage:
     template: str
     data: str  # JSON
     due: datetime
+    # JSON of the fields that are stored encrypted (None: nothing private); never logged.
+    private: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -180,10 +189,19 @@ async def queue_message(
     data: Mapping[str, Any],
     key: str,
     due: datetime | None = None,
+    private: Collection[str] = (),
 ) -> bool:
-    """Queue a proactive message in this unit of work; False when `key` was queued before."""
+    """Queue a proactive message in this unit of work; False when `key` was queued before.
+
+    The fields of `data` named in `private` are stored encrypted (see the module's docstring).
+    """
     if not key:
         raise ValueError("a message needs an idempotency key")
+    if SEALED_FIELD in data:
+        raise ValueError(f"{SEALED_FIELD!r} is the outbox's own field")
+    missing = set(private) - set(data)
+    if missing:
+        raise ValueError(f"private fields not in the data: {sorted(missing)}")
     due = datetime.now(UTC) if due is None else due
     if due.tzinfo is None or due.utcoffset() is None:
         raise ValueError("due must be timezone-aware")
@@ -205,10 +223,15 @@ async def queue_message(
             target_key=to.target_key,
             template=template,
             # Refuses what is not JSON now, in the service, not at sending time.
-            data=json.dumps(dict(data), ensure_ascii=False, allow_nan=False),
+            data=_json({name: value for name, value in data.items() if name not in private}),
             due=due,
+            private=_json({name: data[name] for name in private}) if private else None,
         )
     )
+
+
+def _json(data: Mapping[str, Any]) -> str:
+    return json.dumps(dict(data), ensure_ascii=False, allow_nan=False)
 
 
 async def cancel_messages(*, uow: OutboxUnitOfWork, key_prefix: str) -> None:

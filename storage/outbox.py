@@ -1,5 +1,10 @@
 """The outbox and reminder preferences in SQL. The repositories never commit.
 
+A message's private fields (`queue_message(private=...)`) are stored encrypted, as one Fernet
+token under `SEALED_FIELD` in its data, and decrypted when the message is claimed: the row never
+holds them in plain text. A claimed message whose token no configured key opens is marked
+`unreadable` (its private fields are missing) and the dispatcher fails it.
+
 `SqlOutboxRepository.claim` takes due messages with a lease: `FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so two dispatchers never take the same row; on SQLite (one process) the writer's
 turn does the same. Every later write is conditional on still holding the lease.
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -18,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.conversations import ConversationRecord, ConversationScope
-from services.outbox import Action, MessageKind, NewMessage, OutboxState, OutboxStatus
+from services.outbox import (
+    SEALED_FIELD,
+    Action,
+    MessageKind,
+    NewMessage,
+    OutboxState,
+    OutboxStatus,
+)
+from storage.crypto import EncryptionKeyError, TextCipher
 from storage.db import dialect_insert
 from storage.models import ConversationReferenceRecord, OutboxMessage, ReminderPreference
 from storage.repositories import _to_record
@@ -48,13 +61,14 @@ class ClaimedMessage:
     owner: str
     action: str
     template: str
-    data: dict[str, Any]
+    data: dict[str, Any] = field(repr=False)  # may hold private text: never in a log line
     attempts: int
     lease_until: datetime
     reference: ConversationRecord | None  # None: no conversation stored for the recipient
     unreachable: bool  # Teams answered 403/404 for this conversation since its last turn
     reminders_on: bool
     target: Target | None  # for a reply or an update
+    unreadable: bool = False  # its private fields could not be decrypted
 
     @property
     def recipient(self) -> tuple[str, str]:
@@ -62,10 +76,11 @@ class ClaimedMessage:
 
 
 class SqlOutboxRepository:
-    """Outbox messages over one session."""
+    """Outbox messages over one session; `cipher` seals and opens the private fields."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cipher: TextCipher | None = None) -> None:
         self._session = session
+        self._cipher = cipher
 
     async def add(self, message: NewMessage) -> bool:
         """Queue the message; False when its idempotency key is there already."""
@@ -78,7 +93,7 @@ class SqlOutboxRepository:
             action=message.action.value,
             target_key=message.target_key,
             template=message.template,
-            data=message.data,
+            data=self._seal(message),
             due_at=message.due,
             state=PENDING,
             attempts=0,
@@ -88,6 +103,29 @@ class SqlOutboxRepository:
         # One statement: two instances queueing the same key at once give one row, no error.
         result = await self._session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _seal(self, message: NewMessage) -> str:
+        if message.private is None:
+            return message.data
+        if self._cipher is None:
+            raise RuntimeError("private fields need a unit of work made with a cipher")
+        data = json.loads(message.data)
+        data[SEALED_FIELD] = self._cipher.encrypt(message.private)
+        return json.dumps(data, ensure_ascii=False)
+
+    def _open(self, stored: str) -> tuple[dict[str, Any], bool]:
+        """The data with its private fields in plain text, and whether they could not be."""
+        data: dict[str, Any] = json.loads(stored)
+        token = data.pop(SEALED_FIELD, None)
+        if token is None:
+            return data, False
+        if self._cipher is None:
+            return data, True
+        try:
+            data.update(json.loads(self._cipher.decrypt(str(token))))
+        except EncryptionKeyError:
+            return data, True
+        return data, False
 
     async def queue(
         self,
@@ -194,6 +232,7 @@ class SqlOutboxRepository:
             reference, unreachable = references.get(
                 (row.recipient_scope, row.recipient_owner), (None, False)
             )
+            data, unreadable = self._open(row.data)
             claimed_messages.append(
                 ClaimedMessage(
                     id=row.id,
@@ -202,13 +241,14 @@ class SqlOutboxRepository:
                     owner=row.recipient_owner,
                     action=row.action,
                     template=row.template,
-                    data=json.loads(row.data),
+                    data=data,
                     attempts=row.attempts,
                     lease_until=lease_until,
                     reference=reference,
                     unreachable=unreachable,
                     reminders_on=row.recipient_owner not in reminders_off,
                     target=targets.get(row.target_key) if row.target_key else None,
+                    unreadable=unreadable,
                 )
             )
         return claimed_messages

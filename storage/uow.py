@@ -52,7 +52,7 @@ class UnitOfWork:
 
     @property
     def outbox(self) -> SqlOutboxRepository:
-        return SqlOutboxRepository(self._active_session())
+        return SqlOutboxRepository(self._active_session(), self._cipher)
 
     @property
     def reminder_preferences(self) -> SqlReminderPreferences:

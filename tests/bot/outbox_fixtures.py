@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from content.templates import load_templates
 from services.conversations import ConversationRecord, ConversationScope, remember_conversation
 from services.outbox import MessageKind, Recipient, queue_message
 from services.quiet_hours import QuietHours
+from storage.crypto import TextCipher, generate_key
 from storage.db import create_engine, create_session_factory
 from storage.models import OutboxMessage
 from storage.state_drivers import close_driver
@@ -92,6 +93,7 @@ def make_dispatcher(
     *,
     quiet_hours: QuietHours = NEVER_QUIET,
     clock: Callable[[], datetime] = utcnow,
+    cipher: TextCipher | None = None,
 ) -> Dispatcher:
     """A dispatcher as the app builds it (auth off), on the test-only texts."""
     http = ConnectorHttp(attempts=1, timeout=limits.send_timeout)
@@ -106,6 +108,7 @@ def make_dispatcher(
         limits=limits,
         quiet_hours=quiet_hours,
         clock=clock,
+        cipher=cipher,
     )
 
 
@@ -115,6 +118,7 @@ class Outbox:
     session_factory: async_sessionmaker[AsyncSession]
     connector: ScriptedConnector
     closers: list[ConnectorHttp]
+    cipher: TextCipher = field(default_factory=lambda: TextCipher([generate_key()]))
 
     def dispatcher(
         self,
@@ -125,7 +129,12 @@ class Outbox:
         engine: AsyncEngine | None = None,
     ) -> Dispatcher:
         return make_dispatcher(
-            engine or self.engine, self.closers, limits, quiet_hours=quiet_hours, clock=clock
+            engine or self.engine,
+            self.closers,
+            limits,
+            quiet_hours=quiet_hours,
+            clock=clock,
+            cipher=self.cipher,
         )
 
     async def remember(self, owner: str, **changes: Any) -> None:
@@ -147,6 +156,15 @@ class Outbox:
             await queue_message(
                 uow=uow, to=to, kind=kind, template="probe", data={"n": n}, key=key, due=due
             )
+            await uow.commit()
+
+    async def queue_private(self, key: str, to: Recipient, *, text: str) -> None:
+        """Queue the test-only `said` text with `text` as a private field."""
+        async with UnitOfWork(self.session_factory, cipher=self.cipher) as uow:
+            await queue_message(
+                uow=uow, to=to, kind=MessageKind.URGENT, template="said",
+                data={"text": text}, key=key, private={"text"},
+            )  # fmt: skip
             await uow.commit()
 
     async def rows(self) -> list[OutboxMessage]:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bench.outbox_connector import DROP
 from services.outbox import MessageKind, Recipient, set_reminders
 from services.quiet_hours import QuietHours
+from storage.crypto import TextCipher, generate_key
 from storage.models import ConversationReferenceRecord
 from storage.uow import UnitOfWork
 from tests.bot.outbox_fixtures import FAST, Outbox, sqlite_outbox
@@ -236,3 +237,29 @@ async def test_the_recipients_language_is_used(outbox: Outbox) -> None:
     await outbox.dispatcher().run_once()
 
     assert [r.text for r in outbox.connector.received] == ["en 7"]
+
+
+async def test_private_text_is_sealed_in_the_outbox_and_sent_in_plain_text(
+    outbox: Outbox,
+) -> None:
+    await outbox.remember("anna")
+    await outbox.queue_private("reply:1", Recipient.person("anna"), text="geheim verhaal")
+    assert all("geheim" not in (row.data or "") for row in await outbox.rows())
+
+    await outbox.dispatcher().run_once()
+
+    assert [r.text for r in outbox.connector.received] == ["nl said geheim verhaal"]
+
+
+async def test_private_text_no_key_opens_fails_the_message_without_sending(
+    outbox: Outbox,
+) -> None:
+    await outbox.remember("anna")
+    await outbox.queue_private("reply:1", Recipient.person("anna"), text="geheim")
+    outbox.cipher = TextCipher([generate_key()])  # the key it was sealed with is gone
+
+    await outbox.dispatcher().run_once()
+
+    assert outbox.connector.received == []
+    [row] = await outbox.rows()
+    assert (row.state, row.reason) == ("failed", "private data unreadable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.conversations import ConversationRecord, ConversationScope, remember_conversation
 from services.outbox import (
+    SEALED_FIELD,
     MessageKind,
     OutboxState,
     Recipient,
@@ -19,6 +21,7 @@ from services.outbox import (
     reminders_on,
     set_reminders,
 )
+from storage.crypto import TextCipher, generate_key
 from storage.models import ConversationReferenceRecord, OutboxMessage
 from storage.outbox import ClaimedMessage
 from storage.uow import UnitOfWork
@@ -328,3 +331,62 @@ async def test_the_sessions_queue_writes_a_personal_message_once_per_key(
         ("personal", "aad-1", "reminder"),
         ("personal", "aad-1", "urgent"),
     ]
+
+
+SECRET = "Mijn collega zei iets kwetsends"
+
+
+async def queue_private(session_factory: SessionFactory, cipher: TextCipher | None) -> None:
+    async with UnitOfWork(session_factory, cipher=cipher) as uow:
+        await queue_message(
+            uow=uow, to=Recipient.person("user-1"), kind=MessageKind.URGENT, template="menu",
+            data={"n": 1, "text": SECRET}, key="reply:1", due=NOW, private={"text"},
+        )  # fmt: skip
+        await uow.commit()
+
+
+async def test_private_fields_never_sit_in_the_outbox_in_plain_text(
+    db_session_factory: SessionFactory,
+) -> None:
+    cipher = TextCipher([generate_key()])
+    await queue_private(db_session_factory, cipher)
+
+    async with db_session_factory() as session:
+        stored = (await session.execute(select(OutboxMessage.__table__))).one()
+    assert all(SECRET not in str(value) for value in stored)
+    assert json.loads(stored.data)["n"] == 1  # what is not private stays readable
+
+    async with UnitOfWork(db_session_factory, cipher=cipher) as uow:
+        [message] = await uow.outbox.claim(owner="a", now=NOW, lease=LEASE, limit=10)
+    assert message.data == {"n": 1, "text": SECRET}
+    assert message.unreadable is False
+
+
+async def test_private_fields_no_key_opens_are_marked_unreadable_not_guessed(
+    db_session_factory: SessionFactory,
+) -> None:
+    await queue_private(db_session_factory, TextCipher([generate_key()]))
+
+    async with UnitOfWork(db_session_factory, cipher=TextCipher([generate_key()])) as uow:
+        [message] = await uow.outbox.claim(owner="a", now=NOW, lease=LEASE, limit=10)
+    assert message.unreadable is True
+    assert message.data == {"n": 1}
+
+
+async def test_private_fields_need_a_cipher_and_must_be_in_the_data(
+    db_session_factory: SessionFactory,
+) -> None:
+    with pytest.raises(RuntimeError):
+        await queue_private(db_session_factory, None)
+    async with UnitOfWork(db_session_factory, cipher=TextCipher([generate_key()])) as uow:
+        with pytest.raises(ValueError):
+            await queue_message(
+                uow=uow, to=Recipient.person("u"), kind=MessageKind.URGENT, template="menu",
+                data={"n": 1}, key="k", due=NOW, private={"text"},
+            )  # fmt: skip
+        with pytest.raises(ValueError):
+            await queue_message(
+                uow=uow, to=Recipient.person("u"), kind=MessageKind.URGENT, template="menu",
+                data={SEALED_FIELD: "forged"}, key="k", due=NOW,
+            )  # fmt: skip
+    assert await count(db_session_factory) == 0
