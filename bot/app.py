@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,9 +26,11 @@ from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.errors import describe, make_on_turn_error
 from bot.guard import TenantGuard
 from bot.handler import WegwijzerBot
+from bot.jobs import register_jobs
 from bot.log_safety import escape_control_characters_in_logs
 from bot.menu_actions import register_menu_actions
 from bot.metrics import REQUESTS_REFUSED, PassedGuards, TurnMetrics, serve_metrics
+from bot.periodic import PeriodicJobs
 from bot.preference_actions import register_preference_actions
 from bot.readiness import Readiness
 from bot.remember import RememberConversation
@@ -59,6 +62,7 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 REFUSED_STATUSES = frozenset({400, 401, 403, 413, 415})
+JOBS_STOP_SECONDS = 10.0  # a periodic job's run in progress may finish within this on stop
 MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; refuse anything bigger early
 
 
@@ -75,6 +79,7 @@ class Wegwijzer:
     replies: Replies
     service_urls: ServiceUrlPolicy
     dispatcher: Dispatcher
+    jobs: PeriodicJobs  # reminders, expiries: bot/jobs.py registers them
     proactive_http: ConnectorHttp
     cipher: TextCipher  # the help requests' free text, encrypted at rest
     triage_rules: TriageRules
@@ -171,6 +176,8 @@ def build(
     )
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates, cipher)
+    jobs = PeriodicJobs()
+    register_jobs(jobs, settings=settings, uow_factory=partial(UnitOfWork, session_factory))
     return Wegwijzer(
         settings=settings,
         engine=engine,
@@ -183,6 +190,7 @@ def build(
             settings.ALLOWED_SERVICE_URL_HOSTS, allow_any_loopback=not settings.is_production
         ),
         dispatcher=dispatcher,
+        jobs=jobs,
         proactive_http=proactive_http,
         cipher=cipher,
         triage_rules=triage_rules,
@@ -281,9 +289,11 @@ async def _readyz(request: web.Request) -> web.Response:
     )
 
 
-async def _start_dispatcher(app: web.Application) -> None:
+async def _start_background(app: web.Application) -> None:
     if app[APP_KEY].settings.OUTBOX_ENABLED:
         app[APP_KEY].dispatcher.start()
+    if app[APP_KEY].settings.JOBS_ENABLED:
+        app[APP_KEY].jobs.start()
 
 
 async def _announce_shutdown(_: web.Application) -> None:
@@ -291,7 +301,8 @@ async def _announce_shutdown(_: web.Application) -> None:
 
 
 async def _dispose(app: web.Application) -> None:
-    await app[APP_KEY].dispatcher.stop()
+    # On SIGTERM (after the turns in flight): no new sends or job runs; those running finish.
+    await asyncio.gather(app[APP_KEY].dispatcher.stop(), app[APP_KEY].jobs.stop(JOBS_STOP_SECONDS))
     await app[APP_KEY].proactive_http.close()
     await app[APP_KEY].connector_http.close()
     await close_driver(app[APP_KEY].engine)
@@ -310,7 +321,7 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
     app.router.add_get("/metrics", serve_metrics)
     if not settings.is_production:
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
-    app.on_startup.append(_start_dispatcher)
+    app.on_startup.append(_start_background)
     app.on_shutdown.append(_announce_shutdown)
     app.on_cleanup.append(_dispose)
     return app

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     OUTBOX_MAX_ATTEMPTS: int = Field(default=6, ge=1, le=50)
     OUTBOX_SEND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0, le=300)
     OUTBOX_LEASE_SECONDS: float = Field(default=120.0, gt=0)
+    # The periodic jobs (bot/periodic.py, registered in bot/jobs.py): reminders, expiries.
+    JOBS_ENABLED: bool = True
     # Quiet hours for messages that can wait (reminders, notices): local time, and weekends.
     QUIET_HOURS_START: time = time(20, 0)
     QUIET_HOURS_END: time = time(8, 0)

@@ -1,0 +1,37 @@
+"""Every periodic job of the bot, registered in one place (the runner is bot/periodic.py).
+
+To add one: write the work as a service function that takes a unit of work and `now`, guarded
+by the database (conditional updates, unique keys, outbox keys), and add a line below, e.g.
+
+    jobs.add("offer-expiry", every=60, run=partial(_in_unit_of_work, uow_factory, expire))
+
+A job's name is short and fixed (it labels `/metrics`); `every` is in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.periodic import PeriodicJobs
+from bot.settings import Settings
+from storage.types import utcnow
+from storage.uow import UnitOfWork
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+Work = Callable[[UnitOfWork, datetime], Awaitable[object]]
+
+
+async def in_unit_of_work(uow_factory: UnitOfWorkFactory, work: Work) -> None:
+    """Run `work(uow, now)` in a unit of work of its own and commit it (rolled back if it
+    raises)."""
+    async with uow_factory() as uow:
+        await work(uow, utcnow())
+        await uow.commit()
+
+
+def register_jobs(
+    jobs: PeriodicJobs, *, settings: Settings, uow_factory: UnitOfWorkFactory
+) -> None:
+    """Add every periodic job of the bot to `jobs` (called once, when the app is built)."""
+    # Each job's owner adds one line here (see the module's docstring).
