@@ -40,6 +40,8 @@ from services.sessions import (
 MAX_FIELD = 100  # function and directorate, as the card's inputs allow
 MAX_REMARK = 1000
 YES, NO = "yes", "no"
+# The typed commands (content/commands.yaml) that press these verbs, in any flow.
+TYPED = {"wethouder": Verb.WETHOUDER, "my_sessions": Verb.MY_SESSIONS}
 
 UowFactory = Callable[[], AbstractAsyncContextManager[SessionsUnitOfWork]]
 
@@ -64,6 +66,8 @@ class SessionActions:
         router.register(Verb.SESSION_CANCEL, self.cancel, who=Who.PERSONAL)
         router.register(Verb.SESSION_ACCEPT, self.accept, who=Who.PERSONAL)
         router.register(Verb.SESSION_EVALUATE, self.evaluate, who=Who.PERSONAL)
+        for command, verb in TYPED.items():
+            router.register_command(command, verb)
 
     async def sessions(self, press: Press) -> Reply:
         """The upcoming sessions that take sign-ups, each with its details and button."""

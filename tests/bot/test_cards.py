@@ -49,7 +49,8 @@ def test_static_cards_are_valid_adaptive_cards(
 
 def test_texts_with_quotes_and_newlines_cannot_break_a_card(templates: Templates) -> None:
     card = templates.card("menu", "nl")
-    assert card_text(card).buttons[0].title == "Aanbod vinden dat bij mij past"
+    titles = [button.title for button in card_text(card).buttons]
+    assert "Aanbod vinden dat bij mij past" in titles
 
 
 def test_dutch_and_english_have_the_same_messages(templates: Templates) -> None:

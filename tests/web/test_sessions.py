@@ -228,3 +228,61 @@ async def test_a_forged_session_number_gets_the_stale_card_and_changes_nothing(
         shown = await press(running_bot, user, Verb.SESSION_SIGNUP, session=forged, **form)
         assert "Deze kaart is niet meer actueel" in text_of(shown)
     assert await outbox(running_bot, user.aad_object_id) == []
+
+
+async def says(running_bot: RunningBot, user: TeamsUser, text: str) -> list[CardText]:
+    _, messages = await running_bot.send(user.says(text))
+    shown = [card_text(card) for card in cards(messages)]
+    shown += [CardText(lines=[m["text"]]) for m in messages if m.get("text")]
+    return shown
+
+
+async def test_the_menu_has_my_sign_ups_and_the_wethouder_conversations(
+    running_bot: RunningBot,
+) -> None:
+    shown = await says(running_bot, running_bot.user(), "menu")
+
+    assert button(shown, "Mijn aanmeldingen").data == {VERB_FIELD: Verb.MY_SESSIONS.value}
+    assert button(shown, "Gesprek met de wethouder").data == {VERB_FIELD: Verb.WETHOUDER.value}
+
+
+async def test_typing_my_sign_ups_lists_them_instead_of_search_hits(
+    running_bot: RunningBot,
+) -> None:
+    session = await plan(running_bot)
+    user = running_bot.user()
+    await sign_up(running_bot, user, session)
+
+    for typed in ("mijn aanmeldingen", "Mijn aanmeldingen!"):
+        shown = await says(running_bot, user, typed)
+        assert "Mijn aanmeldingen" in text_of(shown)
+        assert "Je hebt een plek" in text_of(shown)
+
+    english = await says(running_bot, running_bot.user(locale="en-US"), "my sign-ups")
+    assert "My sign-ups" in text_of(english)
+
+
+async def test_typing_to_sign_up_for_the_wethouder_lists_the_sessions(
+    running_bot: RunningBot,
+) -> None:
+    session = await plan(running_bot)
+
+    for typed in ("aanmelden wethouder", "gesprek met de wethouder"):
+        shown = await says(running_bot, running_bot.user(), typed)
+        assert button(shown, "Meld je aan").data["session"] == session.id
+
+    english = await says(
+        running_bot, running_bot.user(locale="en-US"), "conversation with the alderman"
+    )
+    assert "Conversations with the alderman" in text_of(english)
+
+
+async def test_typing_my_sign_ups_in_the_middle_of_the_finder_answers_it(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    await press(running_bot, user, Verb.FINDER)
+
+    shown = await says(running_bot, user, "mijn aanmeldingen")
+
+    assert "Je bent nu niet aangemeld" in text_of(shown)
