@@ -49,9 +49,12 @@ from content.verbs import Verb
 from dialogs.answers import Answers
 from dialogs.contact import BureauContact
 from dialogs.finder import FinderDialog
+from dialogs.help_request import HelpRequestDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
+from services.help_desk import HelpDesk
 from services.quiet_hours import QuietHours
+from services.triage import Triage
 from storage.bot_state import FastConversationState, SqlStorage
 from storage.breaker import breaker_for
 from storage.crypto import TextCipher, cipher_for
@@ -82,6 +85,7 @@ class Wegwijzer:
     jobs: PeriodicJobs  # reminders, expiries: bot/jobs.py registers them
     proactive_http: ConnectorHttp
     cipher: TextCipher  # the help requests' free text, encrypted at rest
+    help_desk: HelpDesk
     triage_rules: TriageRules
     readiness: Readiness
 
@@ -90,15 +94,25 @@ APP_KEY = web.AppKey("wegwijzer", Wegwijzer)
 
 
 def build_dialogs(
-    replies: Replies, catalog: Catalog, links: Mapping[str, str], actions: ActionRouter
+    replies: Replies,
+    catalog: Catalog,
+    links: Mapping[str, str],
+    actions: ActionRouter,
+    *,
+    search: SearchIndex,
+    help_desk: HelpDesk,
+    sealer: TextCipher,
 ) -> MainDialog:
     """Every conversation flow and card action, wired to its services."""
-    answers = Answers(replies, catalog, SearchIndex.build(catalog), links)
+    answers = Answers(replies, catalog, search, links)
     contact = BureauContact.from_links(links)
     register_menu_actions(actions, replies.renderer, answers, contact)
+    intake = HelpRequestDialog(
+        replies, help_desk=help_desk, catalog=catalog, links=links, sealer=sealer
+    )
     return MainDialog(
         replies,
-        flows={Verb.FINDER: FinderDialog(replies, catalog, links)},
+        flows={Verb.FINDER: FinderDialog(replies, catalog, links), Verb.HELP_REQUEST: intake},
         answer_question=answers.answer_question,
         contact=contact,
     )
@@ -139,7 +153,20 @@ def build(
         replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
     )
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
-    dialog = build_dialogs(replies, catalog, settings.links(), actions)
+    search = SearchIndex.build(catalog)
+    help_desk = HelpDesk(
+        uow_factory=partial(UnitOfWork, session_factory, cipher=cipher),
+        triage=Triage(rules=triage_rules, catalog=catalog, search=search),
+    )
+    dialog = build_dialogs(
+        replies,
+        catalog,
+        settings.links(),
+        actions,
+        search=search,
+        help_desk=help_desk,
+        sealer=cipher,
+    )
     SessionActions(
         renderer=replies.renderer,
         uow_factory=partial(UnitOfWork, session_factory),
@@ -193,6 +220,7 @@ def build(
         jobs=jobs,
         proactive_http=proactive_http,
         cipher=cipher,
+        help_desk=help_desk,
         triage_rules=triage_rules,
         readiness=Readiness(lambda: ping(engine)),
     )

@@ -181,7 +181,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
             "a flow not there yet, e-mail and page set",
             _contact(
                 BureauContact("bureau@example.invalid", "https://example.invalid/bureau"),
-                "not_yet_help_request",
+                "not_yet_coaching",
             ),
         ),
         ("no contact filled in", _contact(BureauContact(), None)),

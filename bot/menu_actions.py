@@ -11,7 +11,6 @@ from dialogs.contact import BureauContact
 # Buttons whose flows come in later issues: the bot says so honestly, and how to reach the
 # Bureau instead (its contact card, from the settings).
 NOT_YET = {
-    Verb.HELP_REQUEST: "not_yet_help_request",
     Verb.COACHING: "not_yet_coaching",
     Verb.APPLY: "not_yet_apply",
     Verb.LINK_MISSING: "link_missing",

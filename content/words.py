@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -33,17 +33,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SmallTalkKind(_Strict):
+class Phrases(_Strict):
+    """Words that show what someone means: the whole message, or a part of it."""
+
+    exact: list[str] = Field(default_factory=list)
+    contains: list[str] = Field(default_factory=list)
+
+    def match(self, typed: str) -> bool:
+        """Whether normalised text is one of the exact words or contains one of the others."""
+        if typed in {normal(word) for word in self.exact}:
+            return True
+        padded = f" {typed} "
+        return any(f" {normal(word)} " in padded for word in self.contains)
+
+
+class SmallTalkKind(Phrases):
     """One kind of small talk: the message key of its answer and the words that show it."""
 
     answer: str = Field(min_length=1)
-    exact: list[str] = Field(default_factory=list)
-    contains: list[str] = Field(default_factory=list)
 
 
 class _WordsFile(_Strict):
     choices: dict[str, list[str]] = Field(default_factory=dict)
     small_talk: dict[str, SmallTalkKind] = Field(default_factory=dict)
+    help_request: Phrases = Field(default_factory=Phrases)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,12 @@ class Words:
 
     choices: Mapping[str, frozenset[str]]
     small_talk: Mapping[str, SmallTalkKind]
+    help_request: Phrases = field(default_factory=Phrases)
+
+    def wants_help_request(self, text: str | None) -> bool:
+        """Whether a typed message says the user wants to ask the Bureau for help."""
+        typed = normal(text or "")
+        return bool(typed) and len(typed) <= 200 and self.help_request.match(typed)
 
     def choice_words(self, value: str) -> frozenset[str]:
         """The other words for a finder answer's value (normalised)."""
@@ -82,4 +101,6 @@ def load_words(path: Path = WORDS_FILE) -> Words:
     choices = {
         value: frozenset(normal(word) for word in words) for value, words in parsed.choices.items()
     }
-    return Words(MappingProxyType(choices), MappingProxyType(dict(parsed.small_talk)))
+    return Words(
+        MappingProxyType(choices), MappingProxyType(dict(parsed.small_talk)), parsed.help_request
+    )

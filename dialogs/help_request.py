@@ -20,6 +20,7 @@ from content.schema import Lang, Offer, Role
 from content.triage_rules import SignalKind, Urgency
 from dialogs.base import InterruptibleDialog
 from dialogs.form_prompt import STOPPED, Form, FormField, FormPrompt
+from dialogs.options import FlowOptions
 from dialogs.replies import Replies, lang_of
 from dialogs.views import Views
 from services.help_desk import HelpDesk
@@ -56,8 +57,17 @@ def kind_of(options: Mapping[str, Any]) -> RequestKind | None:
     return RequestKind(kind) if kind in set(RequestKind) else None
 
 
+class HelpRequestOptions(FlowOptions):
+    """What a button may start the intake with: the kind, or the offer it is about."""
+
+    kind: RequestKind | None = None
+    offer: str | None = None
+
+
 class HelpRequestDialog(InterruptibleDialog):
     """Asks what is going on, the theme and who is asking; confirms; sends it to the Bureau."""
+
+    options_model = HelpRequestOptions
 
     def __init__(
         self,

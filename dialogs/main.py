@@ -83,6 +83,9 @@ class MainDialog(InterruptibleDialog):
         lang = lang_of(turn_context)
         action, data = card_action(turn_context)
         verb = verb_of(action)
+        if action is None and self._wants_help_request(turn_context):
+            dialog_id, _ = self._flows[Verb.HELP_REQUEST]
+            return await step.begin_dialog(dialog_id, {})
         if action is None:
             await self._answer_text(turn_context)
         elif verb is not None and verb in self._flows:
@@ -100,6 +103,12 @@ class MainDialog(InterruptibleDialog):
             await turn_context.send_activity(self.replies.text("unknown_action", lang))
             await self.replies.send_menu(turn_context)
         return await step.end_dialog()
+
+    def _wants_help_request(self, turn_context: TurnContext) -> bool:
+        """Typed that they want to ask the Bureau for help (words in content/words.yaml)."""
+        return Verb.HELP_REQUEST in self._flows and self._words.wants_help_request(
+            turn_context.activity.text
+        )
 
     async def _answer_text(self, turn_context: TurnContext) -> None:
         command = self.replies.command(turn_context)

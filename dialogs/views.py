@@ -13,12 +13,13 @@ from services.matching import Answer, FinderResult, Reason
 
 View = dict[str, Any]
 
-# The next step a manager can take, by how the offer is had. Signing up and asking the Bureau
-# are not flows in the bot yet: these buttons answer with how to reach the Bureau.
+# The next step a manager can take, by how the offer is had. An offer one requests from the
+# Bureau starts a help request about it (the gespreksbegeleider's own kind, see
+# dialogs.help_request.kind_of).
 NEXT_STEP = {
     Access.AANMELDEN: ("action_signup", Verb.SIGNUP),
     Access.SELECTIE: ("action_apply", Verb.APPLY),
-    Access.AANVRAGEN: ("action_request", Verb.CONTACT),
+    Access.AANVRAGEN: ("action_request", Verb.HELP_REQUEST),
 }
 
 

@@ -84,7 +84,7 @@ async def test_an_off_topic_question_is_offered_to_the_bureau(running_bot: Runni
     _, messages = await running_bot.send(running_bot.user().says("wanneer is de kerstborrel"))
     (card,) = cards(messages)
     assert texts(card)[0] == "Daar heb ik geen goed antwoord op"
-    assert {"action": "contact"} in [b["data"] for b in buttons(card)]
+    assert {"action": "help_request", "kind": "question"} in [b["data"] for b in buttons(card)]
 
 
 async def test_an_unknown_item_gets_an_answer_and_the_menu(running_bot: RunningBot) -> None:
