@@ -34,6 +34,7 @@ from bot.periodic import PeriodicJobs
 from bot.preference_actions import register_preference_actions
 from bot.readiness import Readiness
 from bot.remember import RememberConversation
+from bot.requester_actions import RequesterActions
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
@@ -42,6 +43,7 @@ from bot.tagged_input import RefuseTaggedInput
 from bot.typing import ShowTyping
 from content.loader import TOOLKIT_DIR, Catalog, load_catalog
 from content.render import Renderer
+from content.schema import LANGS
 from content.search import SearchIndex
 from content.templates import Templates, load_templates
 from content.triage_rules import TriageRules, load_triage_rules
@@ -173,6 +175,14 @@ def build(
         rules=settings.session_rules(),
         offers_with_sessions=tuple(catalog.offers_with_sessions()),
         contact=BureauContact.from_links(settings.links()),
+    ).register(actions)
+    RequesterActions(
+        renderer=replies.renderer,
+        help_desk=help_desk,
+        theme_titles={
+            theme.id: {lang: theme.title(lang) for lang in LANGS}
+            for theme in catalog.themes.values()
+        },
     ).register(actions)
     bot = WegwijzerBot(
         conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.requester_samples import requester_samples
 from bot.session_samples import session_samples
 from content.loader import Catalog
 from content.schema import LANGS, Lang, Need, Role
@@ -203,6 +204,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
         for problem in ("action_unknown", "action_refused", "action_stale")
     ),
     **session_samples(),
+    **requester_samples(),
 }
 
 

@@ -43,6 +43,11 @@ class Verb(StrEnum):
     SESSION_CANCEL = "session_cancel"
     SESSION_ACCEPT = "session_accept"
     SESSION_EVALUATE = "session_evaluate"
+    # Help requests: the requester's buttons in their personal chat.
+    MY_HELP_REQUESTS = "my_help_requests"
+    HELP_REQUEST_WITHDRAW = "help_request_withdraw"
+    HELP_REQUEST_ANSWER_FORM = "help_request_answer_form"
+    HELP_REQUEST_ANSWER = "help_request_answer"
 
 
 def verb_of(value: object) -> Verb | None:

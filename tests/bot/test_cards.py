@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator
 
+from bot.card_samples import sample_cards
 from bot.card_text import card_text
+from content.loader import load_catalog
 from content.templates import CARDS_DIR, Templates, _environment, load_templates
 
 SCHEMA = (
@@ -147,3 +149,17 @@ def test_an_execute_button_falls_back_to_a_submit_with_its_verb(
     assert (button["type"], button["verb"], button["data"]) == ("Action.Execute", "menu", {"id": 1})
     assert button["fallback"]["type"] == "Action.Submit"
     assert button["fallback"]["data"] == {"id": 1, "action": "menu"}
+
+
+def test_every_template_with_each_of_its_gallery_samples_is_valid(
+    templates: Templates, validator: Draft6Validator
+) -> None:
+    """Every template under content/cards, with the samples the dev chat gallery draws it with."""
+    for entry in sample_cards(templates, load_catalog()):
+        assert "error" not in entry, entry
+        try:
+            assert_valid(entry["card"], validator)
+        except AssertionError as error:
+            raise AssertionError(
+                f"{entry['template']} ({entry['sample']}, {entry['lang']})"
+            ) from error

@@ -112,6 +112,7 @@ def test_every_command_title_is_a_word_the_bot_understands_in_both_languages(
                 "stop",
                 "wethouder",
                 "my_sessions",
+                "my_help_requests",
             }
             assert templates.command(translated) == templates.command(command["title"])
 

@@ -16,7 +16,7 @@ from bot.chat import TeamsUser
 from bot.local_connector import LocalConnector
 from content.verbs import VERB_FIELD, Verb
 from storage.db import create_engine, create_session_factory
-from storage.models import HelpRequestRecord
+from storage.models import HelpRequestMessageRecord, HelpRequestRecord
 from tests.web.conftest import RunningBot, start_bot
 from tests.web.test_messages import cards
 from tests.web.test_offers import buttons, texts
@@ -76,8 +76,11 @@ def form_of(messages: list[dict[str, Any]]) -> str | None:
 
 
 def said(messages: list[dict[str, Any]]) -> str:
+    """Everything a person reads: texts, card texts and labels, and facts."""
     found = [m["text"] for m in messages if m.get("text")]
-    found += [t for card in cards(messages) for t in texts(card)]
+    for card in cards(messages):
+        found += texts(card)
+        found += [json.dumps(card.get("body"), ensure_ascii=False)]  # facts and the rest
     return "\n".join(found)
 
 
@@ -163,3 +166,136 @@ async def test_the_gespreksbegeleider_offer_leads_straight_to_that_kind(bot: Run
     started = await press(bot, user, **request["data"])
     assert form_of(started) == "text"
     assert "Waar moet het teamgesprek over gaan?" in said(started)
+
+
+# -- Mijn hulpvragen
+
+
+async def submitted(bot: RunningBot, user: TeamsUser) -> int:
+    """A question the user asked and confirmed; its number."""
+    await ask_a_question(bot, user)
+    await press(bot, user, form="summary", text=TEXT, theme="weerstand-draagvlak", **WHO)
+    [row] = [r for r in await rows(bot, user) if r.status == "new"][-1:]
+    return row.id
+
+
+def buttons_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [b for card in cards(messages) for b in buttons(card)]
+
+
+async def test_my_help_requests_lists_them_with_their_status_by_button_and_typed(
+    bot: RunningBot, validator: Draft6Validator
+) -> None:
+    user = bot.user()
+    number = await submitted(bot, user)
+
+    by_button = await press(bot, user, **{VERB_FIELD: Verb.MY_HELP_REQUESTS.value})
+    typed = await say(bot, user, "Mijn hulpvragen")
+
+    for shown in (by_button, typed):
+        text = said(shown)
+        assert f"Hulpvraag {number}" in text
+        assert "Nieuw" in text and "Weerstand" in text
+        assert TEXT not in text  # the list never shows the text itself
+        assert {b["data"].get(VERB_FIELD) for b in buttons_of(shown)} >= {
+            Verb.HELP_REQUEST_WITHDRAW.value,
+            Verb.HELP_REQUEST_ANSWER_FORM.value,
+        }
+        for card in cards(shown):
+            assert not list(validator.iter_errors(card))
+
+
+async def test_someone_without_requests_is_told_so(bot: RunningBot) -> None:
+    shown = await say(bot, bot.user(locale="en-US"), "my help requests")
+    assert "You have not asked for help yet." in said(shown)
+
+
+async def test_the_menu_has_my_help_requests(bot: RunningBot) -> None:
+    menu = await say(bot, bot.user(), "menu")
+    assert "Mijn hulpvragen" in [b["title"] for b in buttons_of(menu)]
+
+
+async def test_the_requester_withdraws_their_open_request(bot: RunningBot) -> None:
+    user = bot.user()
+    number = await submitted(bot, user)
+    withdraw = next(
+        b
+        for b in buttons_of(await say(bot, user, "mijn hulpvragen"))
+        if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_WITHDRAW.value
+    )
+
+    shown = await press(bot, user, **withdraw["data"])
+
+    assert f"Je hulpvraag {number} is ingetrokken." in said(shown)
+    assert "Ingetrokken" in said(shown)
+    [row] = await rows(bot, user)
+    assert row.status == "withdrawn"
+    again = await press(bot, user, **withdraw["data"])
+    assert "al afgesloten of ingetrokken" in said(again)
+
+
+async def test_nobody_withdraws_or_answers_someone_elses_request(bot: RunningBot) -> None:
+    owner, other = bot.user(), bot.user()
+    number = await submitted(bot, owner)
+
+    withdrawn = await press(
+        bot, other, **{VERB_FIELD: Verb.HELP_REQUEST_WITHDRAW.value, "request": number}
+    )
+    answered = await press(
+        bot,
+        other,
+        **{VERB_FIELD: Verb.HELP_REQUEST_ANSWER.value, "request": number, "text": "Ik ook"},
+    )
+    form = await press(
+        bot, other, **{VERB_FIELD: Verb.HELP_REQUEST_ANSWER_FORM.value, "request": number}
+    )
+
+    for shown in (withdrawn, answered, form):
+        assert "Die hulpvraag kan ik niet vinden." in said(shown)
+    [row] = await rows(bot, owner)
+    assert row.status == "new"
+    assert await messages_of(bot, number) == []
+
+
+async def test_a_forged_request_number_changes_nothing(bot: RunningBot) -> None:
+    user = bot.user()
+    for forged in ("abc", -1, True, None, "99999999999"):
+        shown = await press(
+            bot, user, **{VERB_FIELD: Verb.HELP_REQUEST_WITHDRAW.value, "request": forged}
+        )
+        assert "Deze kaart is niet meer actueel" in said(shown)
+
+
+async def test_the_requester_answers_and_the_answer_is_stored_encrypted(bot: RunningBot) -> None:
+    user = bot.user()
+    number = await submitted(bot, user)
+    form = await press(
+        bot, user, **{VERB_FIELD: Verb.HELP_REQUEST_ANSWER_FORM.value, "request": number}
+    )
+    send = next(
+        b for b in buttons_of(form) if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_ANSWER.value
+    )
+    answer = "Mijn team heeft twaalf mensen."
+
+    empty = await press(bot, user, **send["data"], text="   ")
+    assert "Je antwoord is leeg of te lang" in said(empty)
+    shown = await press(bot, user, **send["data"], text=answer)
+
+    assert "Je antwoord is naar het Bureau gestuurd." in said(shown)
+    [stored] = await messages_of(bot, number)
+    assert stored.kind == "answer" and stored.author_id is None
+    assert "twaalf" not in stored.body
+
+
+async def messages_of(bot: RunningBot, request_id: int) -> list[HelpRequestMessageRecord]:
+    engine = create_engine(bot.database_url)
+    try:
+        async with create_session_factory(engine)() as db:
+            found = await db.scalars(
+                select(HelpRequestMessageRecord).where(
+                    HelpRequestMessageRecord.request_id == request_id
+                )
+            )
+            return list(found)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,105 @@
+"""Sample values for the requester's help-request cards, for the dev chat gallery.
+
+See `bot.card_samples`; the list card is built with the bot's own `request_view`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.requester_actions import request_view
+from content.schema import Lang, Role
+from content.triage_rules import Urgency
+from services.help_requests import (
+    MAX_MESSAGE_TEXT,
+    ContactPreference,
+    HelpRequest,
+    Person,
+    RequestKind,
+    Status,
+)
+
+Values = Callable[[Any], dict[str, Any]]
+_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+_THEMES: dict[str, dict[Lang, str]] = {
+    "weerstand-draagvlak": {"nl": "Weerstand en draagvlak", "en": "Resistance and support"}
+}
+
+
+def _request(number: int, kind: RequestKind, status: Status) -> HelpRequest:
+    return HelpRequest(
+        id=number,
+        kind=kind,
+        requester=Person("sample", ""),
+        directorate="Wonen",
+        role=Role.TEAMMANAGER,
+        urgency=Urgency.DEZE_MAAND,
+        contact=ContactPreference.TEAMS_CHAT,
+        text="",
+        theme="weerstand-draagvlak" if kind is RequestKind.QUESTION else None,
+        status=status,
+        claimed_by=None,
+        assigned_to=None,
+        created_at=_AT,
+        updated_at=_AT,
+        closed_at=None,
+    )
+
+
+def _mine(lang: Lang, notice: str | None = None) -> dict[str, Any]:
+    requests = [
+        _request(12, RequestKind.QUESTION, Status.WAITING_FOR_REQUESTER),
+        _request(7, RequestKind.GESPREKSBEGELEIDER, Status.CLOSED),
+    ]
+    return {
+        "requests": [request_view(r, lang, _THEMES) for r in requests],
+        "notice": notice,
+        "notice_number": 7 if notice else None,
+    }
+
+
+def _fixed(values: dict[str, Any]) -> Values:
+    return lambda _: values
+
+
+def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
+    """Template name -> (sample name, values), for every card of the requester's side."""
+    reply = "Dank voor je vraag. Kun je vertellen hoe groot je team is?"
+    return {
+        "my_help_requests": (
+            ("two requests, one open", lambda kit: _mine(kit.lang)),
+            ("after withdrawing", lambda kit: _mine(kit.lang, "mine_withdrawn")),
+            ("none yet", _fixed({"requests": [], "notice": None, "notice_number": None})),
+        ),
+        "help_request_answer": (
+            (
+                "empty",
+                _fixed({"request": 12, "max": MAX_MESSAGE_TEXT, "problem": None, "value": ""}),
+            ),
+            (
+                "refused, text kept",
+                _fixed(
+                    {
+                        "request": 12,
+                        "max": MAX_MESSAGE_TEXT,
+                        "problem": "mine_refused_text",
+                        "value": "x",
+                    }
+                ),
+            ),
+        ),
+        "help_request_notice": (
+            (
+                "a reply from the Bureau",
+                _fixed({"request": 12, "event": "reply", "text": reply, "open": True}),
+            ),
+            ("handled now", _fixed({"request": 12, "event": "claimed", "open": True})),
+            ("passed on", _fixed({"request": 12, "event": "assigned", "open": True})),
+            (
+                "closed",
+                _fixed({"request": 12, "event": "status", "status": "closed", "open": False}),
+            ),
+        ),
+    }
