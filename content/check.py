@@ -40,7 +40,7 @@ MODELS: dict[str, type[Offer] | type[Theme] | type[Faq]] = {
     "faq": Faq,
 }
 # Notes for editors may sit beside the folders; they are not toolkit items.
-NOTES = frozenset({"LEESMIJ.md", "README.md"})
+NOTES = frozenset({"LEESMIJ.md", "README.md", "FACTCHECK-2026-11.md"})
 SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 Loc = Sequence[str | int]

@@ -15,7 +15,9 @@ View = dict[str, Any]
 
 # The next step a manager can take, by how the offer is had. An offer one requests from the
 # Bureau starts a help request about it (the gespreksbegeleider's own kind, see
-# dialogs.help_request.kind_of).
+# dialogs.help_request.kind_of). Signing up is a flow for an offer whose dates the Bureau plans
+# in the bot (`sessions`): SESSIONS_STEP; for any other offer it says how to reach the Bureau.
+SESSIONS_STEP = ("action_sessions", Verb.SIGNUP)
 NEXT_STEP = {
     Access.AANMELDEN: ("action_signup", Verb.SIGNUP),
     Access.SELECTIE: ("action_apply", Verb.APPLY),
@@ -58,7 +60,7 @@ class Views:
                     "value": self.t("fact_capacity_value", capacity=offer.capacity),
                 }
             )
-        how = f"access_{offer.access.value}"
+        how = "access_sessions" if offer.sessions else f"access_{offer.access.value}"
         if offer.access is Access.LINK and not self._link(offer):
             how = "access_link_missing"
         facts.append({"title": self.t("fact_how"), "value": self.t(how, email=self._contact.email)})
@@ -67,7 +69,7 @@ class Views:
     def next_steps(self, offer: Offer) -> list[View]:
         """The offer's own next step as a button: its link when configured, else the Bureau."""
         if offer.access in NEXT_STEP:
-            title, verb = NEXT_STEP[offer.access]
+            title, verb = SESSIONS_STEP if offer.sessions else NEXT_STEP[offer.access]
             return [{"title": self.t(title), "data": {VERB_FIELD: verb, "offer": offer.id}}]
         url = self._link(offer) if offer.access is Access.LINK else ""
         # Without its link the facts say to ask the Bureau, and the card's own button does that.

@@ -139,11 +139,14 @@ def test_coaching_pilot_has_10_places_in_this_round_and_a_selection(catalog: Cat
 
 
 def test_coaching_pilot_is_training_and_practising_not_coaching(catalog: Catalog) -> None:
-    body = offer(catalog, "coaching-pilot").body("nl")
-    assert "trainen en oefenen" in body
-    assert "geen coachingtraject" in body
+    pilot = offer(catalog, "coaching-pilot")
+    body = pilot.body("nl")
+    # 001 and 004 name the pilot differently: the page says both, and the Bureau confirms.
+    assert "trainen en oefenen, geen coaching" in body
+    assert "sparringsessies met een coach" in body
+    assert "bureau" in pilot.sources
     assert "therapie" not in body
-    assert "intervisie" not in offer(catalog, "coaching-pilot").effort("nl")
+    assert "intervisie" not in pilot.effort("nl")
 
 
 def test_leergang_is_for_trekkers_in_two_groups_of_at_most_15(catalog: Catalog) -> None:
@@ -229,3 +232,51 @@ def test_synonyms_cover_how_managers_write(catalog: Catalog) -> None:
         {"werving", "sollicitanten", "talent aantrekken"},
     ):
         assert any(words <= group for group in groups), words
+
+
+def test_wethouder_faq_does_not_answer_a_plain_yes_to_confidentiality(catalog: Catalog) -> None:
+    """004: in confidence and no minutes, but a listener passes on signals, the main points go
+    into the new Bestuursopdracht and the wethouder receives the names beforehand."""
+    faq = catalog.item("wethoudersgesprek-vertrouwelijk")
+    for lang in LANGS:
+        for text in (faq.summary(lang), faq.body(lang)):
+            assert not text.startswith(("Ja", "Yes")), (lang, text[:40])
+    body = faq.body("nl")
+    for said in ("geen verslag", "signalen", "Bestuursopdracht", "naam, functie en directie"):
+        assert said in body, said
+    assert "signalen door" in faq.summary("nl")
+    assert "P&O of Bureau Integriteit" in body
+
+
+def test_pilot_is_never_called_coaching_in_the_bots_own_words(catalog: Catalog) -> None:
+    for item in catalog.items():
+        for lang in LANGS:
+            text = item.title(lang) + item.summary(lang) + item.body(lang)
+            assert "pilot coaching" not in text.lower(), item.id
+            assert "coachingpilot" not in text.lower(), item.id
+
+
+def test_2024_plans_and_discussion_notes_do_not_read_as_todays_facts(catalog: Catalog) -> None:
+    texts = " ".join(i.body("nl") + i.summary("nl") for i in catalog.items())
+    for claim in (
+        # 003's bottlenecks come from the analysis of the 2024 progress report.
+        "analyse van de actieplannen",
+        # 001 (2024) speaks of a growing number of requests; not a fact about today.
+        "Het Bureau krijgt steeds meer hulpvragen",
+        # 002 is a discussion of a draft: these were said there, not decided.
+        "Daarom is er ruimte voor maatwerk",
+        "Er hoort tijd te zijn voor leidinggevenden",
+        "Daarom krijgt het middenmanagement veel aandacht",
+        "Ja, voor het hoe is er ruimte voor maatwerk",
+        # 004 offers facilitators for team conversations, not help with a conflict.
+        "kan een verdeeld team helpen",
+    ):
+        assert claim not in texts, claim
+    assert "In de stuurgroep I&D werd gezegd" in catalog.item("sociale-veiligheid-team").body("nl")
+    assert "stuurgroep I&D" in catalog.item("maatwerk-per-directie").summary("nl")
+
+
+def test_directors_programme_says_its_form_is_not_in_the_seeds(catalog: Catalog) -> None:
+    programme = offer(catalog, "directeuren-leiderschapsprogramma")
+    assert "bureau" in programme.sources
+    assert "nog bevestigen" in programme.effort("nl")

@@ -31,7 +31,8 @@ def test_how_to_get_an_offer_always_says_how(
     views = Views(templates, lang, links)
     for offer in catalog.offers.values():
         how = views.offer_facts(offer)[-1]["value"]
-        assert "Bureau I&D" in how or "link" in how, (offer.id, how)
+        signs_up_here = offer.sessions and ("in deze chat" in how or "in this chat" in how)
+        assert "Bureau I&D" in how or "link" in how or signs_up_here, (offer.id, how)
         assert "Alleen ter informatie" not in how and "{" not in how
 
 
@@ -39,10 +40,21 @@ def test_how_names_the_bureau_address_when_it_is_set(
     catalog: Catalog, templates: Templates
 ) -> None:
     views = Views(templates, "nl", {"BUREAU_CONTACT_EMAIL": "id@x.invalid"})
-    how = views.offer_facts(catalog.offers["wethoudersgesprekken"])[-1]["value"]
-    assert (
-        how == "Aanmelden via deze bot kan nog niet. Meld je aan bij Bureau I&D via id@x.invalid."
+    how = views.offer_facts(catalog.offers["coaching-pilot"])[-1]["value"]
+    assert how == (
+        "Aanmelden via deze bot kan nog niet. Meld je aan bij Bureau I&D via id@x.invalid."
+        " Het Bureau kiest de deelnemers."
     )
+
+
+def test_an_offer_with_dates_says_to_sign_up_in_this_chat(
+    catalog: Catalog, templates: Templates
+) -> None:
+    views = Views(templates, "nl", {"BUREAU_CONTACT_EMAIL": "id@x.invalid"})
+    wethouder = catalog.offers["wethoudersgesprekken"]
+    how = views.offer_facts(wethouder)[-1]["value"]
+    assert how == "Kies een gesprek en meld je aan in deze chat, met de knop hieronder."
+    assert [b["title"] for b in views.next_steps(wethouder)] == ["Gesprekken en aanmelden"]
 
 
 def test_a_link_offer_without_its_link_has_no_button(

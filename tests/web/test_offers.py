@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.web.conftest import RunningBot
@@ -90,3 +91,21 @@ async def test_an_off_topic_question_is_offered_to_the_bureau(running_bot: Runni
 async def test_an_unknown_item_gets_an_answer_and_the_menu(running_bot: RunningBot) -> None:
     _, messages = await running_bot.send(running_bot.user().presses({"action": "item", "id": 7}))
     assert "kan ik niet" in messages[0]["text"]
+
+
+async def test_the_wethouder_offer_says_signing_up_works_in_this_chat(
+    running_bot: RunningBot,
+) -> None:
+    """Signing up for dated conversations is a flow in the bot: the card says so, not 'not yet'."""
+    user = running_bot.user()
+    _, messages = await running_bot.send(
+        user.presses({"action": "item", "id": "wethoudersgesprekken"})
+    )
+    (card,) = cards(messages)
+    shown = json.dumps(card, ensure_ascii=False)
+    assert "meld je aan in deze chat" in shown
+    assert "kan nog niet" not in shown
+    (signup,) = [b for b in buttons(card) if b.get("data", {}).get("action") == "signup"]
+    assert signup["title"] == "Gesprekken en aanmelden"
+    _, messages = await running_bot.send(user.presses(signup["data"]))
+    assert texts(cards(messages)[0])[0] == "Gesprekken met de wethouder"

@@ -114,7 +114,8 @@ async def test_the_form_shows_the_agreements_of_the_wethouder_conversations(
 
     text = text_of(shown)
     assert "Er komt geen verslag" in text
-    assert "Iemand van Bureau I&D luistert mee" in text
+    assert "Bureau Integriteit luistert mee" in text
+    assert "signalen wel door" in text
     assert "De wethouder krijgt vooraf de lijst met deelnemers" in text
     assert "Wat merk je sinds het rapport?" in text
     assert {i.id for card in shown for i in card.inputs} == {
