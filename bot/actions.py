@@ -6,8 +6,8 @@ under `content.verbs.VERB_FIELD` (a message activity, answered with messages). B
 same handler, registered once for its verb with who may press it:
 
 - `Who.PERSONAL`: anyone, in their own personal chat with the bot;
-- `Who.BUREAU`: a member of the Bureau's team (setting `BUREAU_TEAM_ID`), in that team, as the
-  `BureauRoster` says.
+- `Who.BUREAU`: a member of the Bureau's team (setting `BUREAU_TEAM_ID`), in a channel of that
+  team, as the `BureauRoster` (`bot/roster.py`) says; checked on every press.
 
 Who pressed is always the activity's `from.aadObjectId`, never anything in the card's data.
 An unknown verb, a refused actor or a stale card gets a card that says so (Dutch, or English
@@ -52,6 +52,7 @@ INVOKE_NAME = "adaptiveCard/action"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 PERSONAL = "personal"
+CHANNEL = "channel"
 
 
 class Who(Enum):
@@ -193,7 +194,7 @@ class ActionRouter:
             return self._problem(lang, "action_unknown")
         sender = turn_context.activity.from_property
         actor = sender.aad_object_id if sender is not None else None
-        if not actor or not await self._may_press(turn_context, actor, route.who):
+        if not actor or not await self.may_act(turn_context, actor, route.who):
             log.info("press refused: verb %s", verb.value)  # no ids: they identify a person
             return self._problem(lang, "action_refused")
         press = Press(
@@ -208,12 +209,15 @@ class ActionRouter:
         except StaleCard:
             return self._problem(lang, "action_stale")
 
-    async def _may_press(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
+    async def may_act(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
+        """Whether `actor` (the activity's aadObjectId) is `who`, here and now."""
         conversation = turn_context.activity.conversation
         scope = (conversation.conversation_type if conversation else None) or PERSONAL
         if who is Who.PERSONAL:
             return scope == PERSONAL
-        if not self.bureau_team_id or _team_id(turn_context.activity) != self.bureau_team_id:
+        if scope != CHANNEL or not self.bureau_team_id:
+            return False
+        if team_id_of(turn_context.activity) != self.bureau_team_id:
             return False
         return await self.roster(turn_context, actor)
 
@@ -221,7 +225,8 @@ class ActionRouter:
         return _Problem(self.renderer.card("action_problem", lang, problem=problem))
 
 
-def _team_id(activity: Activity) -> str | None:
+def team_id_of(activity: Activity) -> str | None:
+    """The Teams team an activity came from (channelData.team.id), if any."""
     channel_data = activity.channel_data
     team = channel_data.get("team") if isinstance(channel_data, Mapping) else None
     team_id = team.get("id") if isinstance(team, Mapping) else None
@@ -243,4 +248,5 @@ __all__ = [
     "Reply",
     "StaleCard",
     "Who",
+    "team_id_of",
 ]

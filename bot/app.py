@@ -17,8 +17,10 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import speedups
-from bot.actions import ActionRouter, BureauRoster, nobody_is_bureau
+from bot.actions import ActionRouter, BureauRoster
 from bot.adapter import WegwijzerAdapter
+from bot.bureau_commands import register_bureau_commands
+from bot.channel_commands import ChannelCommands
 from bot.claims import production_auth_configuration
 from bot.connector import CachingAuthentication, ConnectorHttp
 from bot.devchat import add_dev_chat
@@ -35,6 +37,7 @@ from bot.preference_actions import register_preference_actions
 from bot.readiness import Readiness
 from bot.remember import RememberConversation
 from bot.requester_actions import RequesterActions
+from bot.roster import TeamRoster
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
@@ -54,7 +57,7 @@ from dialogs.finder import FinderDialog
 from dialogs.help_request import HelpRequestDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
-from services.help_desk import HelpDesk
+from services.help_desk import BureauChannel, HelpDesk
 from services.quiet_hours import QuietHours
 from services.triage import Triage
 from storage.bot_state import FastConversationState, SqlStorage
@@ -81,6 +84,10 @@ class Wegwijzer:
     connector_http: ConnectorHttp
     bot: WegwijzerBot
     actions: ActionRouter
+    # Typed commands in the Bureau's channel (bot/channel_commands.py): register them here.
+    channel_commands: ChannelCommands
+    roster: TeamRoster  # the Bureau's team members, for choosing a colleague
+    bureau_channel: BureauChannel
     replies: Replies
     service_urls: ServiceUrlPolicy
     dispatcher: Dispatcher
@@ -133,7 +140,7 @@ def build(
     *,
     templates: Templates | None = None,
     catalog: Catalog | None = None,
-    bureau_roster: BureauRoster = nobody_is_bureau,
+    bureau_roster: BureauRoster | None = None,
 ) -> Wegwijzer:
     """Build one instance of the bot from settings; nothing global, nothing started."""
     engine = create_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
@@ -151,9 +158,19 @@ def build(
         _toolkit_dir(settings), known_items={item.id: item for item in catalog.items()}
     )
     cipher = cipher_for(settings.ENCRYPTION_KEYS, production=settings.is_production)
+    roster = TeamRoster(allowed_ids=settings.BUREAU_MEMBER_IDS)
     actions = ActionRouter(
-        replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster
+        replies.renderer, bureau_team_id=settings.BUREAU_TEAM_ID, roster=bureau_roster or roster
     )
+    bureau_channel = BureauChannel(
+        uow_factory=partial(UnitOfWork, session_factory),
+        team_id=settings.BUREAU_TEAM_ID,
+        configured_channel_id=settings.BUREAU_CHANNEL_ID,
+    )
+    channel_commands = ChannelCommands(
+        renderer=replies.renderer, router=actions, commands=replies.templates.commands
+    )
+    register_bureau_commands(channel_commands, replies.renderer, bureau_channel)
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
     search = SearchIndex.build(catalog)
     help_desk = HelpDesk(
@@ -185,7 +202,11 @@ def build(
         },
     ).register(actions)
     bot = WegwijzerBot(
-        conversation_state=conversation_state, dialog=dialog, replies=replies, actions=actions
+        conversation_state=conversation_state,
+        dialog=dialog,
+        replies=replies,
+        actions=actions,
+        channel_commands=channel_commands,
     )
     connector_http = ConnectorHttp()
     auth_configuration = production_auth_configuration() if settings.is_production else None
@@ -222,6 +243,9 @@ def build(
         connector_http=connector_http,
         bot=bot,
         actions=actions,
+        channel_commands=channel_commands,
+        roster=roster,
+        bureau_channel=bureau_channel,
         replies=replies,
         service_urls=ServiceUrlPolicy(
             settings.ALLOWED_SERVICE_URL_HOSTS, allow_any_loopback=not settings.is_production

@@ -91,6 +91,10 @@ class DevConnector(LocalConnector):
         for p in people:
             for conversation in {p.conversation_id, p.team_id or p.conversation_id}:
                 self._members.setdefault(conversation, []).append(p)
+        self.members = {
+            conversation: [_account(p) for p in inside]
+            for conversation, inside in self._members.items()
+        }
 
     def app(self) -> web.Application:
         app = super().app()

@@ -24,6 +24,7 @@ from botbuilder.dialogs.memory import (
 )
 
 from bot.actions import INVOKE_NAME, ActionRouter
+from bot.channel_commands import ChannelCommands
 from dialogs.replies import Replies, lang_of
 from storage.bot_state import state_was_reset
 
@@ -40,8 +41,10 @@ class WegwijzerBot(TeamsActivityHandler):
         dialog: Dialog,
         replies: Replies,
         actions: ActionRouter,
+        channel_commands: ChannelCommands | None = None,
     ) -> None:
         super().__init__()
+        self._channel_commands = channel_commands
         self._conversation_state = conversation_state
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(dialog)
@@ -65,6 +68,10 @@ class WegwijzerBot(TeamsActivityHandler):
             await self._actions.on_submit(turn_context)
             return
         _drop_bot_mention(turn_context)
+        if self._channel_commands is not None and await self._channel_commands.on_message(
+            turn_context
+        ):
+            return
         if await self._actions.on_command(turn_context, self._replies.command(turn_context)):
             return
         # Every dialog context builds a DialogStateManager, which assembles the memory scopes

@@ -17,9 +17,21 @@ Activity = dict[str, Any]
 
 
 class LocalConnector:
-    """Collects activities sent to it; `wait_for` lets a caller await the replies of a turn."""
+    """Collects activities sent to it; `wait_for` lets a caller await the replies of a turn.
 
-    def __init__(self, *, fail_with: Callable[[web.Request], int | None] | None = None) -> None:
+    `members` answers Teams' paged member call (`TeamsInfo.get_paged_team_members`): a team's
+    (or conversation's) id to its members' accounts (`id`, `aadObjectId`, optionally `name`),
+    given out in pages of the size asked for, with a continuation token, as Teams does.
+    """
+
+    def __init__(
+        self,
+        *,
+        fail_with: Callable[[web.Request], int | None] | None = None,
+        members: Mapping[str, list[Activity]] | None = None,
+    ) -> None:
+        self.members: dict[str, list[Activity]] = dict(members or {})
+        self.member_calls = 0
         self.received: list[Activity] = []
         # Method, path and headers of each call; the headers, as in HTTP, take names in any case.
         self.requests: list[tuple[str, str, Mapping[str, str]]] = []
@@ -37,6 +49,7 @@ class LocalConnector:
             "/v3/conversations/{conversation}/activities/{reply_to}", self._activity
         )
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -81,6 +94,24 @@ class LocalConnector:
         activity["id"] = request.match_info.get("activity") or f"activity-{next(self._ids)}"
         await self._record(request, activity)
         return web.json_response({"id": activity["id"]})
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        self.member_calls += 1
+        if self._fail_with is not None:
+            status = self._fail_with(request)
+            if status is not None:
+                return web.json_response({"error": {"code": "Fault"}}, status=status)
+        everyone = self.members.get(request.match_info["conversation"].split(";")[0])
+        if everyone is None:
+            return web.json_response(
+                {"error": {"code": "ConversationNotFound", "message": "not found"}}, status=404
+            )
+        size = max(1, min(int(request.query.get("pageSize") or 200), 500))
+        start = int(request.query.get("continuationToken") or 0)
+        page: dict[str, Any] = {"members": everyone[start : start + size]}
+        if start + size < len(everyone):
+            page["continuationToken"] = str(start + size)
+        return web.json_response(page)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"conversation-{next(self._ids)}"})

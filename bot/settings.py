@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # The Teams team (its id, as in channelData.team.id) of Bureau I&D: only its members, in it,
     # may press the Bureau's buttons. Empty: nobody may.
     BUREAU_TEAM_ID: str = ""
+    # The channel (its conversation id, 19:...@thread.tacv2) new help requests are posted in,
+    # until a Bureau member links another with the link command. Empty: only a linked one.
+    BUREAU_CHANNEL_ID: str = ""
+    # Optional: only these aadObjectIds, among the team's members, act as the Bureau.
+    BUREAU_MEMBER_IDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # json: one JSON object per line (what production's log collector reads); auto: json in
     # production, text elsewhere.
     LOG_FORMAT: Literal["auto", "json", "text"] = "auto"
@@ -116,7 +121,11 @@ class Settings(BaseSettings):
     HELP_CLOSE_WORKING_DAYS: int = Field(default=10, ge=1, le=120)
 
     @field_validator(
-        "ALLOWED_TENANT_IDS", "ALLOWED_SERVICE_URL_HOSTS", "ENCRYPTION_KEYS", mode="before"
+        "ALLOWED_TENANT_IDS",
+        "ALLOWED_SERVICE_URL_HOSTS",
+        "ENCRYPTION_KEYS",
+        "BUREAU_MEMBER_IDS",
+        mode="before",
     )
     @classmethod
     def _split_lists(cls, value: object) -> object:

@@ -1,0 +1,21 @@
+"""The Bureau's own typed commands in its channel: linking the channel for help requests."""
+
+from __future__ import annotations
+
+from bot.channel_commands import ChannelCommand, ChannelCommands
+from content.render import Message, Renderer
+from services.help_desk import BureauChannel
+
+LINK = "bureau_link"  # its words are in content/commands.yaml
+
+
+def register_bureau_commands(
+    commands: ChannelCommands, renderer: Renderer, channel: BureauChannel
+) -> None:
+    """The link command: new help requests are posted in the channel it is typed in."""
+
+    async def link(command: ChannelCommand) -> list[Message]:
+        await channel.link(channel_id=command.channel_id, by=command.actor)
+        return [renderer.text("bureau_channel_linked", command.lang)]
+
+    commands.register(LINK, link)
