@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from services.help_request_notices import NoticeEvent, notify_requester
 from services.help_requests import (
     BUREAU_TRANSITIONS,
     MAX_DETAIL_TEXT,
@@ -107,6 +108,7 @@ async def claim(
     await _audit(uow, request_id, by.id, AuditAction.CLAIMED, None, by.id, now)
     if request.status != before.status:  # claiming a new request puts it in progress
         await _audit(uow, request_id, by.id, AuditAction.STATUS, before.status, request.status, now)
+    await notify_requester(uow, request, NoticeEvent.CLAIMED, now=now)
     await uow.commit()
     return ClaimOutcome(request, won=True)
 
@@ -123,6 +125,9 @@ async def assign(
         raise HelpRequestRefused(Refusal.CHANGED_MEANWHILE, await _get(uow, request_id))
     await _audit(uow, request_id, actor.id, AuditAction.ASSIGNED, before, to.id, now)
     request = await _get(uow, request_id)
+    # The requester hears that someone handles it, or that it was passed on; never who.
+    event = NoticeEvent.CLAIMED if current.assigned_to is None else NoticeEvent.ASSIGNED
+    await notify_requester(uow, request, event, now=now)
     await uow.commit()
     return request
 
@@ -143,6 +148,7 @@ async def change_status(
         raise HelpRequestRefused(Refusal.CHANGED_MEANWHILE, await _get(uow, request_id))
     await _audit(uow, request_id, actor.id, AuditAction.STATUS, current.status, to, now)
     request = await _get(uow, request_id)
+    await notify_requester(uow, request, NoticeEvent.STATUS, now=now)
     await uow.commit()
     return request
 
@@ -150,7 +156,7 @@ async def change_status(
 async def reply(
     *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
 ) -> HelpRequest:
-    """Store the Bureau's reply to the requester (the bot relays it)."""
+    """Store the Bureau's reply to the requester and queue it to them (the bot relays it)."""
     return await _add_message(uow, request_id, actor, MessageKind.REPLY, text, now)
 
 
@@ -203,7 +209,7 @@ async def _add_message(
     body = check_text(text, limit=MAX_MESSAGE_TEXT)
     await _open(uow, request_id)
     author_of_record = None if kind is MessageKind.ANSWER else author
-    await uow.help_requests.add_message(
+    message_id = await uow.help_requests.add_message(
         request_id, kind=kind, author=author_of_record, body=body, now=now
     )
     action = {
@@ -213,6 +219,10 @@ async def _add_message(
     }[kind]
     await _audit(uow, request_id, author.id, action, None, None, now)
     request = await _get(uow, request_id)
+    if kind is MessageKind.REPLY:
+        await notify_requester(
+            uow, request, NoticeEvent.REPLY, now=now, reply_id=message_id, reply_text=body
+        )
     await uow.commit()
     return request
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from content.schema import Role
 from content.triage_rules import Priority, Urgency
+from services.outbox import OutboxWrites
 
 # Limits the cards state; a longer text is refused with the limit, never cut silently.
 MAX_REQUEST_TEXT = 1000
@@ -232,10 +233,14 @@ class BureauChannelUnitOfWork(Protocol):
 
 
 class HelpRequestUnitOfWork(Protocol):
-    """An entered unit of work with the help requests; nothing is kept until commit."""
+    """An entered unit of work with the help requests and the outbox; nothing is kept until
+    commit, so a change and the messages about it are kept together or not at all."""
 
     @property
     def help_requests(self) -> HelpRequestRepository: ...
+
+    @property
+    def outbox(self) -> OutboxWrites: ...
 
     async def commit(self) -> None: ...
 

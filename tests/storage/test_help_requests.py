@@ -142,6 +142,10 @@ class _BarrierUow:
     def help_requests(self) -> Any:
         return _ClaimAtTheSameMoment(self._inner.help_requests, self._barrier)
 
+    @property
+    def outbox(self) -> Any:
+        return self._inner.outbox
+
     async def commit(self) -> None:
         await self._inner.commit()
 

@@ -1,0 +1,135 @@
+"""The requester hears of every change through the outbox, in their own personal chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+
+from bot.app import APP_KEY
+from bot.chat import TeamsUser
+from bot.local_connector import LocalConnector
+from content.verbs import VERB_FIELD, Verb
+from services import help_request_actions as actions
+from services.help_requests import Person, Status
+from storage.db import create_session_factory
+from storage.models import OutboxMessage
+from storage.uow import UnitOfWork
+from tests.web.conftest import RunningBot, start_bot
+from tests.web.test_help_requests import buttons_of, press, said, submitted
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+STAFF = Person("aad-bureau-1", "Bureau Medewerker")
+REPLY = "Dank je. Hoe groot is je team? Dan zoeken we een gespreksbegeleider."
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningBot]:
+    """A bot whose dispatcher sends notices at any hour (no quiet hours in a test)."""
+    async for running in start_bot(
+        tmp_path_factory.mktemp("bot"),
+        LocalConnector(),
+        QUIET_HOURS_START="00:00",
+        QUIET_HOURS_END="00:00",
+        QUIET_HOURS_WEEKENDS=False,
+    ):
+        yield running
+
+
+def bureau_uow(bot: RunningBot) -> UnitOfWork:
+    wegwijzer = bot.app[APP_KEY]
+    return UnitOfWork(create_session_factory(wegwijzer.engine), cipher=wegwijzer.cipher)
+
+
+async def outbox_of(bot: RunningBot, user: TeamsUser) -> list[OutboxMessage]:
+    async with create_session_factory(bot.app[APP_KEY].engine)() as db:
+        rows = await db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient_owner == user.aad_object_id)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def delivered(
+    bot: RunningBot, user: TeamsUser, after: int, count: int
+) -> list[dict[str, Any]]:
+    """Wait for `count` messages in the user's conversation after the first `after` messages."""
+    for _ in range(50):
+        found = [
+            m
+            for m in bot.connector.messages()[after:]
+            if m["conversation"]["id"] == user.conversation_id
+        ]
+        if len(found) >= count:
+            return found
+        await bot.connector.wait_for(len(bot.connector.received) + 1, seconds=10)
+    raise AssertionError("the notices did not arrive")
+
+
+async def test_claim_reply_and_closing_reach_the_requester_in_their_chat(bot: RunningBot) -> None:
+    user = bot.user()
+    number = await submitted(bot, user)
+    now = datetime.now(UTC)
+    after = len(bot.connector.messages())
+
+    async with bureau_uow(bot) as uow:
+        await actions.claim(uow=uow, request_id=number, by=STAFF, now=now)
+    async with bureau_uow(bot) as uow:
+        await actions.reply(uow=uow, request_id=number, actor=STAFF, text=REPLY, now=now)
+    async with bureau_uow(bot) as uow:
+        await actions.change_status(
+            uow=uow, request_id=number, actor=STAFF, to=Status.CLOSED, now=now
+        )
+    claimed, replied, closed = await delivered(bot, user, after, 3)
+
+    assert "behandelt je hulpvraag nu" in said([claimed])
+    assert REPLY in said([replied])
+    assert "Afgesloten" in said([closed])
+    assert STAFF.name not in said([claimed, replied, closed])  # the notices name no one
+    answer = [b for b in buttons_of([replied]) if b["data"].get(VERB_FIELD)]
+    assert {VERB_FIELD: Verb.HELP_REQUEST_ANSWER_FORM.value, "request": number} in [
+        b["data"] for b in answer
+    ]
+    rows = await outbox_of(bot, user)
+    assert [(row.template, row.kind) for row in rows] == [
+        ("help_request_notice", "notice"),
+        ("help_request_notice", "urgent"),
+        ("help_request_notice", "notice"),
+    ]
+    assert all("Hoe groot" not in row.data for row in rows)  # the reply is sealed at rest
+
+
+async def test_the_requester_answers_a_reply_from_its_notice(bot: RunningBot) -> None:
+    user = bot.user()
+    number = await submitted(bot, user)
+    after = len(bot.connector.messages())
+    async with bureau_uow(bot) as uow:
+        await actions.reply(
+            uow=uow, request_id=number, actor=STAFF, text=REPLY, now=datetime.now(UTC)
+        )
+    [notice] = await delivered(bot, user, after, 1)
+    [answer] = [
+        b
+        for b in buttons_of([notice])
+        if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_ANSWER_FORM.value
+    ]
+
+    form = await press(bot, user, **answer["data"])
+    [send] = [
+        b for b in buttons_of(form) if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_ANSWER.value
+    ]
+    sent = await press(bot, user, **send["data"], text="Twaalf mensen.")
+
+    assert "naar het Bureau gestuurd" in said(sent)
+    async with bureau_uow(bot) as uow:
+        messages = await uow.help_requests.messages(number)
+    assert [(m.kind.value, m.body) for m in messages] == [
+        ("reply", REPLY),
+        ("answer", "Twaalf mensen."),
+    ]
