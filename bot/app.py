@@ -41,6 +41,7 @@ from bot.roster import TeamRoster
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
+from bot.session_files import CalendarFiles, calendar_links_for
 from bot.settings import Settings
 from bot.tagged_input import RefuseTaggedInput
 from bot.typing import ShowTyping
@@ -92,6 +93,7 @@ class Wegwijzer:
     service_urls: ServiceUrlPolicy
     dispatcher: Dispatcher
     jobs: PeriodicJobs  # reminders, expiries: bot/jobs.py registers them
+    calendar_files: CalendarFiles  # the .ics behind the sessions' calendar links
     proactive_http: ConnectorHttp
     cipher: TextCipher  # the help requests' free text, encrypted at rest
     help_desk: HelpDesk
@@ -186,11 +188,13 @@ def build(
         help_desk=help_desk,
         sealer=cipher,
     )
+    calendar_links = calendar_links_for(settings)
     SessionActions(
         renderer=replies.renderer,
         uow_factory=partial(UnitOfWork, session_factory),
         rules=settings.session_rules(),
         offers_with_sessions=tuple(catalog.offers_with_sessions()),
+        calendar=calendar_links,
         contact=BureauContact.from_links(settings.links()),
     ).register(actions)
     RequesterActions(
@@ -201,6 +205,12 @@ def build(
             for theme in catalog.themes.values()
         },
     ).register(actions)
+    calendar_files = CalendarFiles(
+        links=calendar_links,
+        renderer=replies.renderer,
+        store_factory=partial(UnitOfWork, session_factory),
+        offer_title=lambda offer, lang: catalog.item(offer).title(lang),
+    )
     bot = WegwijzerBot(
         conversation_state=conversation_state,
         dialog=dialog,
@@ -252,6 +262,7 @@ def build(
         ),
         dispatcher=dispatcher,
         jobs=jobs,
+        calendar_files=calendar_files,
         proactive_http=proactive_http,
         cipher=cipher,
         help_desk=help_desk,
@@ -289,7 +300,12 @@ def build_dispatcher(
     dispatcher = Dispatcher(
         engine,
         create_session_factory(engine),
-        ProactiveSender(adapter, Renderer(templates), app_id=settings.APP_ID),
+        ProactiveSender(
+            adapter,
+            Renderer(templates),
+            app_id=settings.APP_ID,
+            extra_values=calendar_links_for(settings).values_for,
+        ),
         limits=limits,
         quiet_hours=quiet_hours,
         tenant_id=settings.APP_TENANTID or None,
@@ -381,6 +397,7 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", serve_metrics)
+    app[APP_KEY].calendar_files.add_routes(app)
     if not settings.is_production:
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
     app.on_startup.append(_start_background)

@@ -8,6 +8,7 @@ and says what happened. It never retries and never waits: the dispatcher owns bo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from jinja2 import TemplateError as JinjaError
 from bot.adapter import WegwijzerAdapter
 from bot.connector import ConnectorError
 from content.render import Renderer, pick_lang
+from content.schema import Lang
 from content.templates import TemplateError
 from dialogs.replies import message_activity
 from services.conversations import ConversationRecord, ConversationScope
@@ -68,15 +70,26 @@ class Failed:
 
 
 Outcome = Sent | RetryAfter | Unreachable | Failed
+# Values a message's card gets at send time besides its stored data (template, data, language):
+# a link the bot signs, which is never stored in the outbox.
+ExtraValues = Callable[[str, Mapping[str, Any], Lang], Mapping[str, Any]]
 
 
 class ProactiveSender:
     """Sends outbox messages through a Bot Framework adapter of its own (no turn middleware)."""
 
-    def __init__(self, adapter: WegwijzerAdapter, renderer: Renderer, *, app_id: str) -> None:
+    def __init__(
+        self,
+        adapter: WegwijzerAdapter,
+        renderer: Renderer,
+        *,
+        app_id: str,
+        extra_values: ExtraValues | None = None,
+    ) -> None:
         self._adapter = adapter
         self._renderer = renderer
         self._app_id = app_id
+        self._extra_values = extra_values
 
     async def send(
         self, message: ClaimedMessage, *, opener: ConversationRecord | None = None
@@ -111,10 +124,13 @@ class ProactiveSender:
 
     def _render(self, message: ClaimedMessage, reference: ConversationRecord | None) -> Activity:
         lang = pick_lang(reference.locale if reference else None)
+        values = dict(message.data)
+        if self._extra_values is not None:
+            values.update(self._extra_values(message.template, message.data, lang))
         if message.template in self._renderer.templates.cards:
-            rendered = self._renderer.card(message.template, lang, **message.data)
+            rendered = self._renderer.card(message.template, lang, **values)
         else:
-            rendered = self._renderer.text(message.template, lang, **message.data)
+            rendered = self._renderer.text(message.template, lang, **values)
         activity = message_activity(rendered)
         activity.input_hint = None  # nobody is being asked anything
         return activity

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import ActionRouter, Press, Reply, StaleCard, Who
+from bot.session_files import CalendarLinks
 from content.render import Message, Renderer
 from content.verbs import Verb
 from dialogs.contact import BureauContact
@@ -54,6 +55,7 @@ class SessionActions:
     uow_factory: UowFactory
     rules: SessionRules
     offers_with_sessions: tuple[str, ...]
+    calendar: CalendarLinks
     contact: BureauContact = field(default_factory=BureauContact)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -128,7 +130,10 @@ class SessionActions:
     async def mine(self, press: Press, notice: str | None = None) -> Reply:
         async with self.uow_factory() as uow:
             mine = await my_registrations(uow=uow, person=press.actor, now=self.clock())
-        registrations = [_registration_view(s, r, p) for s, r, p in mine]
+        registrations = [
+            {**_registration_view(s, r, p), "calendar_url": self._calendar_url(press, r)}
+            for s, r, p in mine
+        ]
         return Reply(
             self.renderer.card(
                 "my_sessions", press.lang, registrations=registrations, notice=notice
@@ -162,7 +167,13 @@ class SessionActions:
         if confirmed is None or session is None:
             return await self.mine(press, "session_accept_too_late")
         return Reply(
-            self._result_card(press, "session_confirmed_title", "session_confirmed_text", session)
+            self._result_card(
+                press,
+                "session_confirmed_title",
+                "session_confirmed_text",
+                session,
+                calendar_url=self._calendar_url(press, confirmed),
+            )
         )
 
     async def evaluate(self, press: Press) -> Reply:
@@ -226,7 +237,14 @@ class SessionActions:
             title, text = "session_waiting_title", "session_waiting_text"
         else:
             title, text = "session_already_title", _already(result.registration)
-        return self._result_card(press, title, text, session, position=result.position)
+        return self._result_card(
+            press,
+            title,
+            text,
+            session,
+            position=result.position,
+            calendar_url=self._calendar_url(press, result.registration),
+        )
 
     def _result_card(
         self,
@@ -235,6 +253,7 @@ class SessionActions:
         text: str,
         session: SessionInfo,
         position: int | None = None,
+        calendar_url: str | None = None,
     ) -> Message:
         return self.renderer.card(
             "session_signed_up",
@@ -243,6 +262,15 @@ class SessionActions:
             text=text,
             s=session.details(),
             position=position,
+            calendar_url=calendar_url,
+        )
+
+    def _calendar_url(self, press: Press, registration: RegistrationInfo | None) -> str | None:
+        """The signed calendar link of a confirmed place; none for the waiting list."""
+        if registration is None or registration.status is not RegistrationStatus.CONFIRMED:
+            return None
+        return self.calendar.url(
+            registration_id=registration.id, ticket=registration.ticket, lang=press.lang
         )
 
 

@@ -29,6 +29,8 @@ _FULL = SessionInfo(
     theme="Discriminatie op de werkvloer",
     places_taken=8,
 )
+# What a calendar link looks like (bot/session_files.py); the gallery opens nothing.
+_CALENDAR_URL = "http://127.0.0.1:3978/sessions/calendar/1-1-" + "A" * 43 + ".ics?lang=nl"
 
 
 def _fixed(values: dict[str, Any]) -> Values:
@@ -40,11 +42,17 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
     s, full = _OPEN.details(), _FULL.details()
     until = local_when(_START - timedelta(days=4), _START - timedelta(days=4))
     mine = [
-        {"session": s, "status": "confirmed", "position": None, "until": None},
+        {
+            "session": s,
+            "status": "confirmed",
+            "position": None,
+            "until": None,
+            "calendar_url": _CALENDAR_URL,
+        },
         {"session": full, "status": "waiting", "position": 3, "until": None},
         {"session": s, "status": "offered", "position": None, "until": until},
     ]
-    notice = {"s": s, "registration_id": 1, "offer_until": until}
+    notice = {"s": s, "registration_id": 1, "offer_until": until, "calendar_url": _CALENDAR_URL}
     return {
         "sessions": (
             ("two sessions, one full", _fixed({"sessions": [s, full]})),
@@ -66,7 +74,17 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
         "session_signed_up": tuple(
             (
                 label,
-                _fixed({"title": title, "text": text, "s": s, "position": 2}),
+                _fixed(
+                    {
+                        "title": title,
+                        "text": text,
+                        "s": s,
+                        "position": 2,
+                        "calendar_url": _CALENDAR_URL
+                        if title == "session_confirmed_title"
+                        else None,
+                    }
+                ),
             )
             for label, title, text in (
                 ("a place", "session_confirmed_title", "session_confirmed_text"),

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 # Settings ending in _URL that are not a link of an offer.
-NOT_OFFER_LINKS = frozenset({"DATABASE_URL", "DEVELOPER_URL", "PRIVACY_URL", "TERMS_URL"})
+NOT_OFFER_LINKS = frozenset(
+    {"DATABASE_URL", "DEVELOPER_URL", "PRIVACY_URL", "TERMS_URL", "PUBLIC_URL"}
+)
 
 
 class Environment(StrEnum):
@@ -116,6 +118,13 @@ class Settings(BaseSettings):
     # Fernet keys for the free text of help requests, comma-separated; the first encrypts, all
     # decrypt (rotation). Required in production; development generates one into ./data/.
     ENCRYPTION_KEYS: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    # The bot's own address as people's browsers reach it (https://host, no path), for the files
+    # it serves behind a link (a session's calendar invitation, the Bureau's CSV). Empty in
+    # development: http://HOST:PORT.
+    PUBLIC_URL: str = Field(default="", pattern=r"^$|^https?://[^/\s?#]+$")
+    # The key that signs those links (at least 32 characters), so nobody can guess another's.
+    # Required in production; development generates one into ./data/.
+    LINK_SIGNING_KEY: str = Field(default="", repr=False)
     # Help requests not claimed, or not closed, within this many working days are raised again.
     HELP_CLAIM_WORKING_DAYS: int = Field(default=2, ge=1, le=60)
     HELP_CLOSE_WORKING_DAYS: int = Field(default=10, ge=1, le=120)
@@ -197,6 +206,10 @@ class Settings(BaseSettings):
                 or (name.endswith("_URL") and name not in NOT_OFFER_LINKS)
             )
         }
+
+    def public_url(self) -> str:
+        """The bot's own address for links people open: PUBLIC_URL, else http://HOST:PORT."""
+        return self.PUBLIC_URL or f"http://{self.HOST}:{self.PORT}"
 
     def session_rules(self) -> SessionRules:
         """The sessions' reminder and waiting-list settings, for the services."""
@@ -282,6 +295,22 @@ PRODUCTION_REQUIREMENTS: list[Requirement] = [
     ),
     Requirement("DATABASE_URL", _postgres),
     required("ENCRYPTION_KEYS", "Fernet keys for the help requests' free text"),
+    Requirement(
+        "PUBLIC_URL",
+        lambda s: (
+            None
+            if s.PUBLIC_URL.startswith("https://")
+            else "must be the bot's https address (https://host), for its calendar and CSV links"
+        ),
+    ),
+    Requirement(
+        "LINK_SIGNING_KEY",
+        lambda s: (
+            None
+            if len(s.LINK_SIGNING_KEY) >= 32
+            else "must be a random secret of at least 32 characters (it signs the bot's links)"
+        ),
+    ),
 ]
 
 

@@ -3,7 +3,8 @@
 The event is in Europe/Amsterdam and the file carries that zone's definition (VTIMEZONE), so
 Outlook shows the right local time on either side of a daylight-saving change. The UID is the
 same for every version of one person's place, so a change updates the event in their calendar
-and a cancellation (METHOD:CANCEL) removes it.
+and a cancellation (METHOD:CANCEL) removes it. A place taken again after a cancellation is a
+new place (its ticket changes) with a UID of its own: the old event stays cancelled.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from enum import StrEnum
 
 from icalendar import Calendar, Event
 
-from services.session_types import AMSTERDAM, SessionInfo
+from services.session_types import (
+    AMSTERDAM,
+    RegistrationStatus,
+    SessionInfo,
+    SessionsStore,
+    SessionStatus,
+)
 
 PRODUCT_ID = "-//Gemeente Amsterdam//Wegwijzer I&D//NL"
 UID_DOMAIN = "wegwijzer-id"
@@ -34,15 +41,41 @@ class InvitationText:
     location: str  # the room, or the words for "not known yet"
 
 
-def event_uid(session_id: int, registration_id: int) -> str:
+def event_uid(session_id: int, registration_id: int, ticket: int) -> str:
     """The stable id of one person's place in one session."""
-    return f"session-{session_id}-place-{registration_id}@{UID_DOMAIN}"
+    return f"session-{session_id}-place-{registration_id}-t{ticket}@{UID_DOMAIN}"
+
+
+async def place_invitation(
+    *, uow: SessionsStore, registration_id: int, ticket: int
+) -> tuple[SessionInfo, Method] | None:
+    """The session of this place and whether its calendar event stands or is cancelled.
+
+    None when there is no such place, or it never held one (still on the waiting list): such a
+    link was never handed out.
+    """
+    registration = await uow.sessions.registration_by_id(registration_id)
+    if registration is None:
+        return None
+    session = await uow.sessions.get(registration.session_id)
+    if session is None:
+        return None
+    if (
+        registration.ticket != ticket  # cancelled, and signed up again since: a new place
+        or registration.status is RegistrationStatus.CANCELLED
+        or session.status is SessionStatus.CANCELLED
+    ):
+        return session, Method.CANCEL
+    if registration.status is RegistrationStatus.CONFIRMED:
+        return session, Method.REQUEST
+    return None
 
 
 def invitation(
     *,
     session: SessionInfo,
     registration_id: int,
+    ticket: int,
     text: InvitationText,
     method: Method = Method.REQUEST,
     stamp: datetime,
@@ -54,7 +87,7 @@ def invitation(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method.value)
     event = Event()
-    event.add("uid", event_uid(session.id, registration_id))
+    event.add("uid", event_uid(session.id, registration_id, ticket))
     # A later version of the session (moved, cancelled) has a higher SEQUENCE: it replaces this one.
     event.add("sequence", session.version + (1 if method is Method.CANCEL else 0))
     event.add("dtstamp", stamp)

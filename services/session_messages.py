@@ -115,7 +115,11 @@ async def plan_messages(
     if registration.status is not RegistrationStatus.CONFIRMED:
         return
     prefix = _planned_prefix(registration)
-    data = {"s": session.details(), "registration_id": registration.id}
+    data = {
+        "s": session.details(),
+        "registration_id": registration.id,
+        "ticket": registration.ticket,
+    }
     for offset, moment in reminder_moments(session, now=now, rules=rules):
         minutes = int(offset.total_seconds() // 60)
         await _queue(
@@ -156,6 +160,10 @@ async def queue_notice(
     data = {
         "s": session.details(),
         "registration_id": registration.id,
+        # Only a confirmed place is in the person's calendar (bot/session_files.py links it).
+        "ticket": (
+            registration.ticket if registration.status is RegistrationStatus.CONFIRMED else None
+        ),
         "offer_until": local_when(expires, expires) if expires else None,
     }
     await _queue(

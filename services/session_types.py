@@ -181,6 +181,8 @@ class SessionRepository(Protocol):
 
     async def registration(self, *, session_id: int, person: str) -> RegistrationInfo | None: ...
 
+    async def registration_by_id(self, registration_id: int) -> RegistrationInfo | None: ...
+
     async def save_registration(
         self,
         *,

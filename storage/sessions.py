@@ -152,6 +152,14 @@ class SqlSessionRepository:
         )
         return None if row is None else _registration_info(row)
 
+    async def registration_by_id(self, registration_id: int) -> RegistrationInfo | None:
+        row = await self._session.scalar(
+            select(Registration)
+            .where(Registration.id == registration_id)
+            .execution_options(populate_existing=True)
+        )
+        return None if row is None else _registration_info(row)
+
     async def save_registration(
         self,
         *,

@@ -42,6 +42,8 @@ PRODUCTION = {
     # only for a loopback host listed here).
     "ALLOWED_SERVICE_URL_HOSTS": ["127.0.0.1"],
     "ENCRYPTION_KEYS": "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=",
+    "PUBLIC_URL": "https://wegwijzer.example",
+    "LINK_SIGNING_KEY": "test-only-link-signing-key-0123456789abcdef",
 }
 OUTGOING_TOKEN = "token-from-azure-ad"
 ISSUER = "https://api.botframework.com"

@@ -13,6 +13,8 @@ PRODUCTION = {
     "ALLOWED_TENANT_IDS": "tenant-1",
     "DATABASE_URL": "postgresql+asyncpg://wegwijzer:geheim@db.example/wegwijzer",
     "ENCRYPTION_KEYS": "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=",
+    "PUBLIC_URL": "https://wegwijzer.example",
+    "LINK_SIGNING_KEY": "test-only-link-signing-key-0123456789abcdef",
 }
 
 
@@ -61,6 +63,8 @@ def test_complete_production_settings_are_accepted(monkeypatch: pytest.MonkeyPat
         "ALLOWED_TENANT_IDS",
         "DATABASE_URL",
         "ENCRYPTION_KEYS",
+        "PUBLIC_URL",
+        "LINK_SIGNING_KEY",
     ],
 )
 def test_production_refuses_to_start_without(missing: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +90,13 @@ def test_production_names_every_problem_on_a_line_of_its_own(
         load_settings()
     lines = str(refused.value).splitlines()
     named = ["APP_ID", "APP_PASSWORD", "APP_TENANTID", "APP_TYPE", "ALLOWED_TENANT_IDS"]
-    assert [line.split(":")[0] for line in lines] == [*named, "DATABASE_URL", "ENCRYPTION_KEYS"]
+    assert [line.split(":")[0] for line in lines] == [
+        *named,
+        "DATABASE_URL",
+        "ENCRYPTION_KEYS",
+        "PUBLIC_URL",
+        "LINK_SIGNING_KEY",
+    ]
 
 
 def test_production_in_the_container_names_every_missing_setting_too(
@@ -97,7 +107,7 @@ def test_production_in_the_container_names_every_missing_setting_too(
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert str(refused.value).splitlines()[0].startswith("APP_ID: not set")
-    assert len(str(refused.value).splitlines()) == 7
+    assert len(str(refused.value).splitlines()) == 9
 
 
 @pytest.mark.parametrize(
@@ -146,7 +156,7 @@ def test_cli_explains_a_refused_configuration(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "wegwijzer: configuration refused:"
     assert err[1] == "  APP_ID: not set (the bot's Entra app registration)"
-    assert len(err) == 8
+    assert len(err) == 10
 
 
 def test_serve_refuses_bad_content_with_the_problems_not_a_traceback(

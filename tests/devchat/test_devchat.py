@@ -25,6 +25,8 @@ PRODUCTION = {
     "APP_TENANTID": "city-tenant",
     "ALLOWED_TENANT_IDS": ["city-tenant"],
     "ENCRYPTION_KEYS": ["HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ="],
+    "PUBLIC_URL": "https://wegwijzer.example",
+    "LINK_SIGNING_KEY": "test-only-link-signing-key-0123456789abcdef",
 }
 # One bot for the tests that can share it: building one costs seconds. Each test reads only the
 # activities that arrived after it began.

@@ -43,7 +43,7 @@ def _event(ics: bytes) -> tuple[Calendar, object]:
 
 def test_invitation_opens_at_the_local_time_in_amsterdam() -> None:
     calendar, event = _event(
-        invitation(session=_session(), registration_id=3, text=TEXT, stamp=STAMP)
+        invitation(session=_session(), registration_id=3, ticket=5, text=TEXT, stamp=STAMP)
     )
 
     start = event.decoded("dtstart")
@@ -56,7 +56,7 @@ def test_invitation_opens_at_the_local_time_in_amsterdam() -> None:
 
 
 def test_invitation_carries_the_amsterdam_timezone_definition() -> None:
-    ics = invitation(session=_session(), registration_id=3, text=TEXT, stamp=STAMP)
+    ics = invitation(session=_session(), registration_id=3, ticket=5, text=TEXT, stamp=STAMP)
     calendar, _ = _event(ics)
 
     (timezone,) = calendar.walk("VTIMEZONE")
@@ -68,37 +68,47 @@ def test_invitation_carries_the_amsterdam_timezone_definition() -> None:
 def test_a_winter_session_is_still_at_its_local_time() -> None:
     winter = datetime(2026, 12, 17, 15, 0, tzinfo=AMSTERDAM)
     _, event = _event(
-        invitation(session=_session(starts_at=winter), registration_id=3, text=TEXT, stamp=STAMP)
+        invitation(
+            session=_session(starts_at=winter), registration_id=3, ticket=5, text=TEXT, stamp=STAMP
+        )
     )
 
     assert event.decoded("dtstart").astimezone(UTC).hour == 14
 
 
 def test_a_change_keeps_the_uid_and_raises_the_sequence() -> None:
-    _, first = _event(invitation(session=_session(), registration_id=3, text=TEXT, stamp=STAMP))
+    _, first = _event(
+        invitation(session=_session(), registration_id=3, ticket=5, text=TEXT, stamp=STAMP)
+    )
     _, moved = _event(
         invitation(
             session=_session(starts_at=START + timedelta(days=7), version=1),
             registration_id=3,
+            ticket=5,
             text=TEXT,
             stamp=STAMP,
         )
     )
 
-    assert str(first["uid"]) == str(moved["uid"]) == event_uid(7, 3)
+    assert str(first["uid"]) == str(moved["uid"]) == event_uid(7, 3, 5)
     assert int(moved["sequence"]) > int(first["sequence"])
 
 
 def test_cancellation_is_method_cancel_with_the_same_uid() -> None:
     calendar, event = _event(
         invitation(
-            session=_session(), registration_id=3, text=TEXT, method=Method.CANCEL, stamp=STAMP
+            session=_session(),
+            registration_id=3,
+            ticket=5,
+            text=TEXT,
+            method=Method.CANCEL,
+            stamp=STAMP,
         )
     )
 
     assert calendar["method"] == "CANCEL"
     assert str(event["status"]) == "CANCELLED"
-    assert str(event["uid"]) == event_uid(7, 3)
+    assert str(event["uid"]) == event_uid(7, 3, 5)
 
 
 def test_filename_names_the_offer_and_the_local_date() -> None:

@@ -1,0 +1,136 @@
+"""Files the sessions' cards link to, served by the bot itself: a place's calendar invitation.
+
+Teams cannot attach a file to a bot's card, so a card's "Zet in je agenda" button is an
+`Action.OpenUrl` to `GET /sessions/calendar/<place>-<ticket>-<signature>.ics`. The link is
+signed (bot/signed_links.py), so it needs no login and nobody can make one for another's place;
+it always serves the place as it is now: the event, moved if the session moved, or its
+cancellation (METHOD:CANCEL, same UID, higher SEQUENCE) once the place or the session is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.signed_links import SIGNATURE_PATTERN, LinkSigner, signer_for
+from content.render import Renderer, pick_lang
+from content.schema import Lang
+from services.calendar import InvitationText, filename, invitation, place_invitation
+from services.session_types import SessionInfo, SessionsStore
+
+CALENDAR = "calendar"  # the links' purpose, signed with them
+CALENDAR_ROUTE = (
+    r"/sessions/calendar/{registration:\d{1,9}}-{ticket:\d{1,9}}-"
+    "{signature:" + SIGNATURE_PATTERN + "}.ics"
+)
+# Outbox messages about a place whose card gets the calendar button: those that add or move
+# the event, and those that take it out of the calendar again.
+CALENDAR_TEMPLATES = frozenset(
+    {"session_reminder", "session_changed", "session_cancelled", "session_removed"}
+)
+
+StoreFactory = Callable[[], AbstractAsyncContextManager[SessionsStore]]
+OfferTitle = Callable[[str, Lang], str]
+
+
+@dataclass(frozen=True)
+class CalendarLinks:
+    """Makes the signed calendar link of a place; needs no database."""
+
+    signer: LinkSigner
+    public_url: str
+
+    def url(self, *, registration_id: int, ticket: int, lang: Lang) -> str:
+        signature = self.signer.sign(CALENDAR, registration_id, ticket)
+        path = f"/sessions/calendar/{registration_id}-{ticket}-{signature}.ics"
+        return f"{self.public_url.rstrip('/')}{path}?lang={lang}"
+
+    def values_for(self, template: str, data: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+        """The calendar link an outbox message's card shows (for the proactive sender)."""
+        registration_id, ticket = data.get("registration_id"), data.get("ticket")
+        if (
+            template not in CALENDAR_TEMPLATES
+            or not isinstance(registration_id, int)
+            or not isinstance(ticket, int)
+        ):
+            return {}
+        return {"calendar_url": self.url(registration_id=registration_id, ticket=ticket, lang=lang)}
+
+
+def calendar_links_for(settings: Settings) -> CalendarLinks:
+    """The calendar links of this instance: its key and public address, from the settings."""
+    signer = signer_for(settings.LINK_SIGNING_KEY, production=settings.is_production)
+    return CalendarLinks(signer, settings.public_url())
+
+
+@dataclass
+class CalendarFiles:
+    """Serves the .ics file behind a calendar link."""
+
+    links: CalendarLinks
+    renderer: Renderer
+    store_factory: StoreFactory
+    offer_title: OfferTitle
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(CALENDAR_ROUTE, self.calendar)
+
+    async def calendar(self, request: web.Request) -> web.Response:
+        registration_id = int(request.match_info["registration"])
+        ticket = int(request.match_info["ticket"])
+        if not self.links.signer.verify(
+            request.match_info["signature"], CALENDAR, registration_id, ticket
+        ):
+            raise web.HTTPNotFound  # the same answer as for a place that is not there
+        lang = pick_lang(request.query.get("lang"))
+        async with self.store_factory() as uow:
+            found = await place_invitation(uow=uow, registration_id=registration_id, ticket=ticket)
+        if found is None:
+            raise web.HTTPNotFound
+        session, method = found
+        body = invitation(
+            session=session,
+            registration_id=registration_id,
+            ticket=ticket,
+            text=self._text(session, lang),
+            method=method,
+            stamp=self.clock(),
+        )
+        return web.Response(
+            body=body,
+            headers={
+                "Content-Type": f"text/calendar; charset=utf-8; method={method.value}",
+                "Content-Disposition": f'attachment; filename="{filename(session)}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    def _text(self, session: SessionInfo, lang: Lang) -> InvitationText:
+        text = self.renderer.templates.text
+        lines = [text("session_calendar_theme", lang, theme=session.theme)]
+        if session.questions:
+            lines += ["", text("session_questions_intro", lang)]
+            lines += [f"- {question}" for question in session.questions]
+        lines += ["", text("session_agreement_title", lang)]
+        lines += [
+            f"- {text(key, lang)}"
+            for key in (
+                "session_agreement_trust",
+                "session_agreement_listener",
+                "session_agreement_list",
+            )
+        ]
+        lines += ["", text("session_calendar_cancel", lang)]
+        return InvitationText(
+            summary=self.offer_title(session.offer, lang),
+            description="\n".join(lines),
+            location=session.location or text("session_location_unknown", lang),
+        )
