@@ -63,7 +63,7 @@ async def test_the_confirmation_links_an_ics_at_the_local_time_in_amsterdam(
     description = str(event["description"])
     assert "Thema: Inclusief leidinggeven" in description
     assert "Er komt geen verslag" in description
-    assert "Iemand van Bureau I&D luistert mee" in description
+    assert "Bureau Integriteit luistert mee" in description
     assert "De wethouder krijgt vooraf de lijst met deelnemers" in description
     assert calendar.walk("VTIMEZONE")[0]["tzid"] == "Europe/Amsterdam"
 
