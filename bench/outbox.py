@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import bisect
 import os
+import random
 import secrets
 import sys
 import tempfile
@@ -115,9 +116,12 @@ async def _queue(url: str, connector_url: str, messages: int, people: int) -> No
         await engine.dispose()
 
 
-def _dispatcher(url: str, limits: DispatchLimits, renderer: Renderer) -> Dispatcher:
+def _dispatcher(
+    url: str, limits: DispatchLimits, renderer: Renderer, closers: list[ConnectorHttp]
+) -> Dispatcher:
     engine = create_engine(url)
     http = ConnectorHttp(attempts=1, timeout=limits.send_timeout)
+    closers.append(http)
     adapter = WegwijzerAdapter(
         CachingAuthentication(ConfigurationBotFrameworkAuthentication(Settings()), http)
     )
@@ -127,7 +131,7 @@ def _dispatcher(url: str, limits: DispatchLimits, renderer: Renderer) -> Dispatc
     )
 
 
-def _busiest_second(times: Sequence[float]) -> int:
+def busiest_second(times: Sequence[float]) -> int:
     """The most arrivals in any window [t, t + 1 s) starting at an arrival."""
     ordered = sorted(times)
     return max(
@@ -136,12 +140,16 @@ def _busiest_second(times: Sequence[float]) -> int:
     )
 
 
-async def run(messages: int, people: int, rate: float) -> dict[str, float]:
+async def run(messages: int, people: int, rate: float, latency: float = 0.0) -> dict[str, float]:
     name = f"wegwijzer_bench_outbox_{int(time.time())}_{secrets.token_hex(3)}"
     await _admin(f'CREATE DATABASE "{name}"')
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     connector = ScriptedConnector()
+    if latency:  # each message takes 0 to `latency` s to arrive: arrivals bunch
+        jitter = random.Random(18)
+        connector.latency = lambda: jitter.uniform(0.0, latency)
     dispatchers: list[Dispatcher] = []
+    closers: list[ConnectorHttp] = []
     try:
         await asyncio.to_thread(upgrade, url)
         await connector.start()
@@ -149,7 +157,7 @@ async def run(messages: int, people: int, rate: float) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
             renderer = Renderer(load_templates(messages_dir=_write_probe_messages(Path(folder))))
         limits = DispatchLimits(rate_per_second=rate, poll_seconds=0.2)
-        dispatchers = [_dispatcher(url, limits, renderer) for _ in range(2)]
+        dispatchers = [_dispatcher(url, limits, renderer, closers) for _ in range(2)]
         started = time.monotonic()
         for dispatcher in dispatchers:
             dispatcher.start()
@@ -161,6 +169,8 @@ async def run(messages: int, people: int, rate: float) -> dict[str, float]:
     finally:
         for dispatcher in dispatchers:
             await dispatcher.stop()
+        for http in closers:
+            await http.close()
         await connector.stop()
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     times = [r.at for r in connector.received]
@@ -170,10 +180,11 @@ async def run(messages: int, people: int, rate: float) -> dict[str, float]:
     return {
         "messages": messages,
         "people": people,
+        "latency": latency,
         "limit": rate,
         "achieved": achieved,
         "achieved_share": achieved / rate,
-        "busiest_second": _busiest_second(times),
+        "busiest_second": busiest_second(times),
         "duplicates": sum(count - 1 for count in texts.values()),
         "lost": messages - len(texts),
         "sent_by_first": dispatchers[0].counts.outcomes["sent"],
@@ -185,7 +196,8 @@ def report(result: dict[str, float]) -> str:
     rate = result["limit"]
     lines = [
         f"outbox benchmark: {result['messages']:.0f} messages to {result['people']:.0f} people, "
-        "two dispatchers, one PostgreSQL outbox",
+        "two dispatchers, one PostgreSQL outbox"
+        + (f", 0 to {result['latency']:g} s to arrive" if result.get("latency") else ""),
         f"  achieved rate     {result['achieved']:8.2f} /s  = {result['achieved_share']:.1%} "
         f"of the limit {rate:g} /s  (goal: at least 95%)",
         f"  busiest second    {result['busiest_second']:8.0f}     (goal: at most {rate:g})",
@@ -209,8 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--people", type=int, default=1_000, help="recipients (1 msg/s each)")
     parser.add_argument("--rate", type=float, default=50.0, help="the tenant limit, per second")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="each message takes 0 to this many s to arrive"
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.messages, args.people, args.rate))
+    result = asyncio.run(run(args.messages, args.people, args.rate, args.latency))
     sys.stdout.write(report(result))
     return 0
 

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ class ScriptedConnector:
     """Accepts activities, except where a script says to fail first."""
 
     def __init__(self, *, delay: float = 0.0) -> None:
+        # How long an activity takes to arrive: `delay`, or what `latency()` says for each call
+        # (a busy network: sends started evenly arrive bunched). It counts as arrived after it.
         self.received: list[Received] = []
         self.attempts: list[tuple[float, str, str]] = []  # (time, conversation, what happened)
         self.created: list[str] = []  # members a conversation was created for
@@ -47,6 +50,7 @@ class ScriptedConnector:
         self.by_conversation: defaultdict[str, deque[Answer]] = defaultdict(deque)
         self.unknown_members: set[str] = set()  # never installed the app: create answers 403
         self.delay = delay
+        self.latency: Callable[[], float] | None = None
         self.arrived = 0  # activity calls that reached the connector, answered or not
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -106,8 +110,9 @@ class ScriptedConnector:
         if failure is not None:
             return failure
         activity = await request.json()
-        if self.delay:
-            deadline = time.monotonic() + self.delay
+        delay = self.latency() if self.latency is not None else self.delay
+        if delay:
+            deadline = time.monotonic() + delay
             # Polled: aiohttp gives a handler no event for its client going away.
             while time.monotonic() < deadline and not _gone(request):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)

@@ -7,8 +7,9 @@ are the second guard: a message is claimed by one dispatcher (`FOR UPDATE SKIP L
 every outcome is written only while the lease is still held. A lease is always longer than a
 send may take (`send_timeout`, enforced), and renewed before a send when a pause ate into it.
 
-Limits: a tenant-wide rate (aiolimiter, one message per 1/rate seconds, so no one-second window
-ever holds more than the rate), at most one message per `per_conversation_seconds` to a
+Limits: a tenant-wide rate as Teams counts it (bot/pacing.py: sends paced evenly by aiolimiter,
+and a slot per message held until a second after its send ended, so no one-second window of
+arrivals ever holds more than the rate), at most one message per `per_conversation_seconds` to a
 conversation, and one message at a time per recipient in the order they were queued (the claim
 takes only the first pending message of each recipient). A 429 pauses all sending for its
 Retry-After; 412, 5xx and dropped connections are tried again after an exponential backoff with
@@ -24,13 +25,12 @@ import logging
 import socket
 import time
 import uuid
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import (
@@ -41,6 +41,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from bot.pacing import TenantRate
 from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
 from services.conversations import ConversationRecord, ConversationScope
 from services.outbox import QUIET_HOURS_KINDS, REMINDER_KINDS, MessageKind, OutboxState
@@ -57,9 +58,7 @@ SENDING_LOCK_KEY = int.from_bytes(b"outbox01", "big") - (1 << 63)
 ROLE_CHECK_SECONDS = 5.0
 OPENER_TTL_SECONDS = 60.0
 MAX_BATCH = 500
-# The window is this much longer than a second, so a send that reaches Teams a little sooner
-# than the one before it still leaves every second of Teams' own count within the rate.
-WINDOW_MARGIN = 0.02
+CLAIM_SECONDS = 0.2  # with messages in flight, claim at most this often unless there is room
 WRITE_ATTEMPTS = 4  # an outcome not written means the message is sent again after its lease
 KNOWN_KINDS = frozenset(kind.value for kind in MessageKind)
 
@@ -93,24 +92,6 @@ class DispatchLimits:
     @property
     def batch(self) -> int:
         return max(1, min(MAX_BATCH, int(self.rate_per_second * 2)))
-
-
-class SlidingWindow:
-    """At most `limit` entries in any `seconds`: a hard cap on top of the limiter's pace."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self._limit = limit
-        self._seconds = seconds
-        self._entered: deque[float] = deque()
-
-    async def enter(self) -> None:
-        while len(self._entered) >= self._limit:
-            wait = self._entered[0] + self._seconds - time.monotonic()
-            if wait <= 0:
-                self._entered.popleft()
-            else:
-                await asyncio.sleep(wait)
-        self._entered.append(time.monotonic())
 
 
 class SendingRole:
@@ -204,12 +185,7 @@ class Dispatcher:
         self._sender = sender
         self._tenant_id = tenant_id
         self._clock = clock
-        # The tenant's rate: aiolimiter paces the sends (a bucket of a tenth of a second's worth
-        # keeps the pace when the loop wakes a little late), the window caps any one second.
-        rate = self.limits.rate_per_second
-        burst = max(1.0, rate / 10)
-        self._limiter = AsyncLimiter(burst, burst / rate)
-        self._window = SlidingWindow(max(1, int(rate)), 1.0 + WINDOW_MARGIN)
+        self.rate = TenantRate(self.limits.rate_per_second)
         self._paused_until = 0.0  # monotonic; a 429 pauses every send until then
         self._last_sent: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._opener: tuple[float, ConversationRecord | None] | None = None
@@ -255,12 +231,18 @@ class Dispatcher:
         """Send everything due now (later messages of a recipient included); how many finished."""
         in_flight: set[asyncio.Task[None]] = set()
         finished = 0
+        claimed_at = -CLAIM_SECONDS
         try:
             while True:
                 room = self.limits.batch - len(in_flight)
-                claimed = (
-                    await self._claim(room) if room > 0 and not self._stopping.is_set() else []
+                # Claim when a quarter of the batch is free, or now and then for what became
+                # due: not after every send (a claim is a few queries).
+                claim = room > 0 and (
+                    room * 4 >= self.limits.batch or time.monotonic() - claimed_at >= CLAIM_SECONDS
                 )
+                claimed = []
+                if claim and not self._stopping.is_set():
+                    claimed, claimed_at = await self._claim(room), time.monotonic()
                 for message in claimed:
                     in_flight.add(asyncio.create_task(self._deliver(message)))
                 if not in_flight:
@@ -318,21 +300,24 @@ class Dispatcher:
         if not await self._wait_turn(message):
             await self._release(message)
             return
-        async with self._limiter:
-            await self._window.enter()
-            if not await self._wait_for_pause() or not await self._keep_lease(message):
+        await self.rate.pace()
+        if not await self._wait_for_pause() or not await self._keep_lease(message):
+            await self._release(message)
+            return
+        opener = await self._opener_for(message)
+        async with self.rate.slot():
+            if not await self._wait_for_pause():  # a 429 came while this waited for a slot
                 await self._release(message)
                 return
-            opener = await self._opener_for(message)
             try:
                 async with asyncio.timeout(self.limits.send_timeout):
                     outcome = await self._sender.send(message, opener=opener)
             except TimeoutError:
                 outcome = RetryAfter("timeout")
-            self._last_sent[message.recipient] = time.monotonic()
-            self._last_sent.move_to_end(message.recipient)
-            while len(self._last_sent) > 100_000:
-                self._last_sent.popitem(last=False)
+        self._last_sent[message.recipient] = time.monotonic()
+        self._last_sent.move_to_end(message.recipient)
+        while len(self._last_sent) > 100_000:
+            self._last_sent.popitem(last=False)
         await self._record(message, outcome)
 
     async def _wait_turn(self, message: ClaimedMessage) -> bool:
