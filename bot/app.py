@@ -59,6 +59,7 @@ from dialogs.help_request import HelpRequestDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
 from services.help_desk import BureauChannel, HelpDesk
+from services.help_request_channel import CardTitles
 from services.quiet_hours import QuietHours
 from services.triage import Triage
 from storage.bot_state import FastConversationState, SqlStorage
@@ -129,6 +130,14 @@ def build_dialogs(
     )
 
 
+def card_titles(catalog: Catalog) -> CardTitles:
+    """The toolkit's theme and offer titles in every language, for the Bureau's cards."""
+    return CardTitles(
+        themes={t.id: {lang: t.title(lang) for lang in LANGS} for t in catalog.themes.values()},
+        offers={o.id: {lang: o.title(lang) for lang in LANGS} for o in catalog.offers.values()},
+    )
+
+
 def _toolkit_dir(settings: Settings) -> Path:
     return Path(settings.TOOLKIT_DIR) if settings.TOOLKIT_DIR else TOOLKIT_DIR
 
@@ -172,13 +181,15 @@ def build(
     channel_commands = ChannelCommands(
         renderer=replies.renderer, router=actions, commands=replies.templates.commands
     )
-    register_bureau_commands(channel_commands, replies.renderer, bureau_channel)
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
     search = SearchIndex.build(catalog)
     help_desk = HelpDesk(
         uow_factory=partial(UnitOfWork, session_factory, cipher=cipher),
         triage=Triage(rules=triage_rules, catalog=catalog, search=search),
+        channel=bureau_channel,
+        titles=card_titles(catalog),
     )
+    register_bureau_commands(channel_commands, replies.renderer, help_desk, bureau_channel)
     dialog = build_dialogs(
         replies,
         catalog,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.bureau_samples import bureau_samples
 from bot.requester_samples import requester_samples
 from bot.session_samples import session_samples
 from content.loader import Catalog
@@ -205,6 +206,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     ),
     **session_samples(),
     **requester_samples(),
+    **bureau_samples(),
 }
 
 

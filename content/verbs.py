@@ -48,6 +48,14 @@ class Verb(StrEnum):
     HELP_REQUEST_WITHDRAW = "help_request_withdraw"
     HELP_REQUEST_ANSWER_FORM = "help_request_answer_form"
     HELP_REQUEST_ANSWER = "help_request_answer"
+    # Help requests: the Bureau's buttons on a request's card (bot/bureau_actions.py).
+    HELP_REQUEST_REFRESH = "help_request_refresh"
+    HELP_REQUEST_CLAIM = "help_request_claim"
+    HELP_REQUEST_ASSIGN_FORM = "help_request_assign_form"
+    HELP_REQUEST_ASSIGN = "help_request_assign"
+    HELP_REQUEST_STATUS = "help_request_status"
+    HELP_REQUEST_REPLY = "help_request_reply"
+    HELP_REQUEST_NOTE = "help_request_note"
 
 
 def verb_of(value: object) -> Verb | None:

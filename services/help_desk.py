@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from services import help_request_actions as actions
+from services.help_request_channel import CardTitles, post_waiting
 from services.help_requests import (
     BureauChannelUnitOfWork,
     HelpRequest,
@@ -29,23 +30,45 @@ def _now() -> datetime:
 
 
 class HelpDesk:
-    """Submit, list, withdraw and answer help requests, each in its own unit of work."""
+    """Submit, list, withdraw and answer help requests, each in its own unit of work.
+
+    `channel` says where the Bureau wants new requests (a submitted request's card is queued
+    there); `titles` are the toolkit's names the card shows themes and offers by.
+    """
 
     def __init__(
         self,
         *,
         uow_factory: UnitOfWorkFactory,
         triage: Triage,
+        channel: BureauChannel | None = None,
+        titles: CardTitles | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self._uow_factory = uow_factory
         self.triage = triage
+        self.channel = channel
+        self.titles = titles or CardTitles()
         self._clock = clock
 
     async def submit(self, request: NewHelpRequest) -> HelpRequest:
-        """Store a confirmed request."""
+        """Store a confirmed request, and queue its card in the Bureau's channel."""
+        channel_id = await self.channel.channel_id() if self.channel is not None else None
         async with self._uow_factory() as uow:
-            return await actions.submit(uow=uow, request=request, now=self._clock())
+            return await actions.submit(
+                uow=uow,
+                request=request,
+                now=self._clock(),
+                channel_id=channel_id,
+                titles=self.titles,
+            )
+
+    async def post_waiting(self, channel_id: str) -> int:
+        """Post the open requests that have no card yet in the channel just linked."""
+        async with self._uow_factory() as uow:
+            return await post_waiting(
+                uow=uow, channel_id=channel_id, now=self._clock(), titles=self.titles
+            )
 
     async def mine(self, requester_id: str) -> list[HelpRequest]:
         async with self._uow_factory() as uow:

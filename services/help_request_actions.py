@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from services.help_request_channel import CardTitles, queue_channel_post
 from services.help_request_notices import NoticeEvent, notify_requester
 from services.help_requests import (
     BUREAU_TRANSITIONS,
@@ -83,13 +84,25 @@ def check_new_request(request: NewHelpRequest) -> None:
 
 
 async def submit(
-    *, uow: HelpRequestUnitOfWork, request: NewHelpRequest, now: datetime
+    *,
+    uow: HelpRequestUnitOfWork,
+    request: NewHelpRequest,
+    now: datetime,
+    channel_id: str | None = None,
+    titles: CardTitles | None = None,
 ) -> HelpRequest:
-    """Store a confirmed request as new, with its audit row."""
+    """Store a confirmed request as new, with its audit row and its card for the Bureau's channel.
+
+    Without a channel (none set, none linked) the request is kept and posted once one is linked.
+    """
     check_new_request(request)
     request_id = await uow.help_requests.add(request, now=now)
     await _audit(uow, request_id, request.requester.id, AuditAction.CREATED, None, Status.NEW, now)
     stored = await _get(uow, request_id)
+    if channel_id:
+        await queue_channel_post(
+            uow=uow, request=stored, channel_id=channel_id, now=now, titles=titles or CardTitles()
+        )
     await uow.commit()
     return stored
 

@@ -168,6 +168,10 @@ class HelpRequestRepository(Protocol):
         """The requester's requests, newest first."""
         ...
 
+    async def open_requests(self) -> list[HelpRequest]:
+        """Every request that is not closed or withdrawn, oldest first."""
+        ...
+
     async def claim(self, request_id: int, *, by: Person, now: datetime) -> bool:
         """Claim an open, unclaimed request in one conditional statement; False if it was not."""
         ...

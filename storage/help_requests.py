@@ -97,6 +97,14 @@ class SqlHelpRequestRepository:
         )
         return [self._to_request(row) for row in rows]
 
+    async def open_requests(self) -> list[HelpRequest]:
+        rows = await self._session.scalars(
+            select(HelpRequestRecord)
+            .where(HelpRequestRecord.status.in_(_OPEN))
+            .order_by(HelpRequestRecord.id)
+        )
+        return [self._to_request(row) for row in rows]
+
     async def claim(self, request_id: int, *, by: Person, now: datetime) -> bool:
         table = HelpRequestRecord
         statement = (
