@@ -12,6 +12,7 @@ class Input:
     label: str
     choices: list[tuple[str, str]] = field(default_factory=list)  # (title, value)
     multi: bool = False
+    value: str = ""  # what the card fills in already
 
 
 @dataclass
@@ -69,9 +70,14 @@ def _input(element: dict[str, Any], out: CardText) -> None:
             ("ja", str(element.get("valueOn", "true"))),
             ("nee", str(element.get("valueOff", "false"))),
         ]
+    value = element.get("value")
     out.inputs.append(
         Input(
-            id=element["id"], label=label, choices=choices, multi=bool(element.get("isMultiSelect"))
+            id=element["id"],
+            label=label,
+            choices=choices,
+            multi=bool(element.get("isMultiSelect")),
+            value="" if value is None else str(value),
         )
     )
     out.lines.append(f"  <invoerveld: {label}>")

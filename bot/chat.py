@@ -1,76 +1,44 @@
 """`wegwijzer chat`: talk to the bot in a terminal, through the real HTTP endpoint and adapter.
 
 The bot runs in this process on a loopback port; its replies go to a local Bot Connector, which
-this module prints as readable text with numbered buttons.
+this module prints as readable text with numbered buttons. The chat plays two people: a manager
+in their personal chat, and a member of the Bureau in the Bureau's channel (`/wissel` switches,
+`--as-bureau` starts there). What the bot sends on its own (a new request in the channel, a
+notice to the manager) is sent by the app's outbox dispatcher, as in Teams; after each turn the
+chat waits until the outbox has sent what is due, then shows what reached the person it plays
+and says how many messages wait for the other.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from bot.card_text import Button, CardText, Input, card_text
+from bot.chat_seats import BUREAU_MEMBER_ID, MANAGER_ID, ChannelMember, Seat, chat_settings
+from bot.chat_user import BOT_ID, TeamsUser
 from bot.local_connector import LocalConnector
 from bot.settings import Settings
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-BOT_ID = "28:wegwijzer-local"
+SETTLE_SECONDS = 10.0  # the longest the chat waits for the outbox after a turn
+SWITCH, WAIT, QUIT = ("/wissel", "/switch"), ("/wacht", "/wait"), ("/quit", "/exit")
 
 
 @dataclass
-class TeamsUser:
-    """One person in a personal chat with the bot, sending Teams-shaped activities."""
+class ShownCard:
+    """A card on screen, and the message that carries it (to press its buttons in its thread)."""
 
-    bot_url: str
-    service_url: str
-    tenant_id: str
-    locale: str = "nl-NL"
-    aad_object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    conversation_id: str = field(default_factory=lambda: f"a:local-{uuid.uuid4().hex}")
-
-    def activity(self, **fields: Any) -> dict[str, Any]:
-        """A Teams-shaped activity from this user, as the Bot Connector would post it."""
-        return {
-            "type": "message",
-            "id": uuid.uuid4().hex,
-            "timestamp": "2026-11-23T10:00:00.000Z",
-            "channelId": "msteams",
-            "serviceUrl": self.service_url,
-            "from": {"id": f"29:{self.aad_object_id}", "aadObjectId": self.aad_object_id},
-            "recipient": {"id": BOT_ID},
-            "conversation": {
-                "id": self.conversation_id,
-                "conversationType": "personal",
-                "tenantId": self.tenant_id,
-            },
-            "channelData": {"tenant": {"id": self.tenant_id}},
-            "locale": self.locale,
-            **fields,
-        }
-
-    def install(self) -> dict[str, Any]:
-        return self.activity(type="conversationUpdate", membersAdded=[{"id": BOT_ID}], text=None)
-
-    def says(self, text: str) -> dict[str, Any]:
-        return self.activity(text=text, textFormat="plain")
-
-    def presses(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self.activity(value=data)
-
-    def executes(self, verb: str | None, data: dict[str, Any]) -> dict[str, Any]:
-        return self.activity(
-            type="invoke",
-            name="adaptiveCard/action",
-            value={
-                "action": {"type": "Action.Execute", "verb": verb, "data": data},
-                "trigger": "manual",
-            },
-        )
+    text: CardText
+    activity_id: str | None
+    conversation_id: str | None
 
 
 async def post(
@@ -83,20 +51,27 @@ async def post(
 
 def show(activities: list[dict[str, Any]]) -> list[CardText]:
     """Print what a person would see; return the cards so their buttons can be pressed."""
-    cards: list[CardText] = []
-    for activity in activities:
+    return [shown.text for shown in _show(activities, first=1)]
+
+
+def _show(
+    activities: list[dict[str, Any]], *, first: int, updates: frozenset[int] = frozenset()
+) -> list[ShownCard]:
+    cards: list[ShownCard] = []
+    for position, activity in enumerate(activities):
         if activity.get("type") != "message":
             continue
+        if position in updates:
+            print("\n(bijgewerkt)")  # noqa: T201
         if activity.get("text"):
             print(f"\nbot: {activity['text']}")  # noqa: T201
         for attachment in activity.get("attachments") or []:
             if attachment.get("contentType") == ADAPTIVE_CARD:
-                cards.append(_print_card(attachment["content"], first=len(_buttons(cards)) + 1))
+                number = first + sum(len(c.text.buttons) for c in cards)
+                text = _print_card(attachment["content"], first=number)
+                conversation = (activity.get("conversation") or {}).get("id")
+                cards.append(ShownCard(text, activity.get("id"), conversation))
     return cards
-
-
-def _buttons(cards: list[CardText]) -> list[Button]:
-    return [button for card in cards for button in card.buttons]
 
 
 def _print_card(card: dict[str, Any], *, first: int) -> CardText:
@@ -115,7 +90,11 @@ def _ask_input(field_: Input) -> str:
     if field_.choices:
         for number, (title, _) in enumerate(field_.choices, start=1):
             print(f"    ({number}) {title}")  # noqa: T201
-    answer = input(f"  {field_.label}: ").strip()
+    shown = next((title for title, value in field_.choices if value == field_.value), field_.value)
+    kept = f" [Enter: {shown}]" if field_.value else ""
+    answer = input(f"  {field_.label}{kept}: ").strip()
+    if not answer and field_.value:
+        return field_.value  # Enter keeps what the card filled in
     if field_.choices:
         picks = [p.strip() for p in answer.split(",") if p.strip()]
         values = [
@@ -128,88 +107,200 @@ def _ask_input(field_: Input) -> str:
     return answer
 
 
-async def _press(
-    http: aiohttp.ClientSession,
-    user: TeamsUser,
-    connector: LocalConnector,
-    cards: list[CardText],
-    button: Button,
-) -> list[CardText]:
-    if button.kind == "Action.OpenUrl":
-        print(f"(opent in de browser: {button.url})")  # noqa: T201
-        return cards
-    card = next(c for c in cards if button in c.buttons)
-    fields = card.inputs if button.sends_inputs else []
-    values = {field_.id: _ask_input(field_) for field_ in fields}
-    data = {**button.data, **values}
-    before = len(connector.received)
-    if button.kind == "Action.Execute":
-        _, body = await post(http, user, user.executes(button.verb, data))
-        new = show(connector.received[before:])
-        if isinstance(body, dict) and isinstance(body.get("value"), dict):
-            refreshed = show(
-                [
-                    {
-                        "type": "message",
-                        "attachments": [{"contentType": ADAPTIVE_CARD, "content": body["value"]}],
-                    }
+class TerminalChat:
+    """Two people and one bot: sends what the current person does, shows what reaches them."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        connector: LocalConnector,
+        seats: list[Seat],
+        settle: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._http = http
+        self._connector = connector
+        self._seats = seats
+        self._settle = settle
+        self.seat = seats[0]
+
+    async def send(self, activity: dict[str, Any], *, pressed: ShownCard | None = None) -> None:
+        """Send one activity as the current person, wait for the outbox, show what came."""
+        _, body = await post(self._http, self.seat.user, activity)
+        await self._settle()
+        shown = self.show_new()
+        answered = isinstance(body, dict) and body.get("type") == ADAPTIVE_CARD
+        if pressed is not None and answered and pressed.activity_id not in _ids(shown):
+            # The invoke's answer, the card as it is now for the one who pressed, when the
+            # card itself was not updated in the conversation (a refusal, say).
+            message = {
+                "type": "message",
+                "id": pressed.activity_id,
+                "conversation": {"id": pressed.conversation_id},
+                "attachments": [{"contentType": ADAPTIVE_CARD, "content": body["value"]}],
+            }
+            self.seat.cards = _show([message], first=1) or self.seat.cards
+
+    def show_new(self) -> list[ShownCard]:
+        """Print what reached the current person since they last looked; announce the rest."""
+        received = list(self._connector.received)
+        methods = [method for method, _, _ in self._connector.requests]
+        seat = self.seat
+        mine = [i for i in range(seat.seen, len(received)) if seat.owns(received[i])]
+        activities = [received[i] for i in mine]
+        updates = frozenset(n for n, i in enumerate(mine) if methods[i] == "PUT")
+        shown = _show(activities, first=1, updates=updates)
+        seat.seen = seat.announced = len(received)
+        if shown:
+            seat.cards = shown
+        for other in self._seats:
+            if other is not seat:
+                waiting = [a for a in received[other.seen :] if _is_message(a) and other.owns(a)]
+                unannounced = [
+                    a for a in received[other.announced :] if _is_message(a) and other.owns(a)
                 ]
-            )
-            return new + refreshed if body.get("type") == ADAPTIVE_CARD else new
-        return new or cards
-    await post(http, user, user.presses(data))
-    return show(connector.received[before:])
+                if unannounced:
+                    print(  # noqa: T201
+                        f"\n({len(waiting)} nieuw voor de {other.title}: typ /wissel om te kijken)"
+                    )
+                other.announced = len(received)
+        return shown
+
+    def switch(self) -> None:
+        """Play the next person; show what reached them meanwhile."""
+        index = self._seats.index(self.seat)
+        self.seat = self._seats[(index + 1) % len(self._seats)]
+        print(f"\n== Je bent nu de {self.seat.title}. ==")  # noqa: T201
+        self.show_new()
+
+    def button(self, number: int) -> tuple[ShownCard, Button] | None:
+        for card in self.seat.cards:
+            if number <= len(card.text.buttons):
+                return card, card.text.buttons[number - 1]
+            number -= len(card.text.buttons)
+        return None
+
+    async def press(self, card: ShownCard, button: Button) -> None:
+        if button.kind == "Action.OpenUrl":
+            print(f"(opent in de browser: {button.url})")  # noqa: T201
+            return
+        fields = card.text.inputs if button.sends_inputs else []
+        data = {**button.data, **{field_.id: _ask_input(field_) for field_ in fields}}
+        user = self.seat.user
+        if isinstance(user, ChannelMember):
+            # A button on a channel card answers in that card's thread, as in Teams.
+            thread = (card.conversation_id or "").partition(";messageid=")[2] or card.activity_id
+            user.thread = thread
+        try:
+            if button.kind == "Action.Execute":
+                activity = user.executes(button.verb, data)
+            else:
+                activity = user.presses(data)
+        finally:
+            if isinstance(user, ChannelMember):
+                user.thread = None
+        if card.activity_id:
+            activity["replyToId"] = card.activity_id
+        await self.send(activity, pressed=card)
 
 
-async def _converse(settings: Settings, locale: str) -> int:
+def _ids(cards: list[ShownCard]) -> set[str | None]:
+    return {card.activity_id for card in cards}
+
+
+def _is_message(activity: dict[str, Any]) -> bool:
+    return activity.get("type") == "message"
+
+
+async def _outbox_settled(app: web.Application) -> None:
+    """Wait (a while at most) until the outbox has no message that is due and unsent."""
+    from bot.app import APP_KEY
+    from storage.db import create_session_factory
+    from storage.uow import UnitOfWork
+
+    factory = create_session_factory(app[APP_KEY].engine)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        async with UnitOfWork(factory) as uow:
+            status = await uow.outbox.status(now=datetime.now(UTC))
+        if status.oldest_due_seconds is None:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _converse(settings: Settings, locale: str, *, as_bureau: bool) -> int:
     from bot.app import create_app
 
-    connector = LocalConnector()
+    tenant = settings.ALLOWED_TENANT_IDS[0] if settings.ALLOWED_TENANT_IDS else "local-tenant"
+    bureau = ChannelMember(
+        "",
+        "",
+        tenant,
+        locale,
+        aad_object_id=BUREAU_MEMBER_ID,
+        conversation_id=settings.BUREAU_CHANNEL_ID,
+        team_id=settings.BUREAU_TEAM_ID,
+        channel_id=settings.BUREAU_CHANNEL_ID,
+    )
+    connector = LocalConnector(members={settings.BUREAU_TEAM_ID: [bureau.account()]})
     await connector.start()
-    runner = web.AppRunner(create_app(settings), access_log=None)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    tenant = settings.ALLOWED_TENANT_IDS[0] if settings.ALLOWED_TENANT_IDS else "local-tenant"
-    user = TeamsUser(f"http://127.0.0.1:{port}/api/messages", connector.url, tenant, locale)
-    print("Wegwijzer I&D, lokaal. Typ een bericht, een knopnummer, of /quit om te stoppen.")  # noqa: T201
+    bot_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
+    manager = TeamsUser(bot_url, connector.url, tenant, locale, aad_object_id=MANAGER_ID)
+    bureau.bot_url, bureau.service_url = bot_url, connector.url
+    seats = [Seat("leidinggevende", manager), Seat("Bureau-medewerker", bureau)]
+    print(  # noqa: T201
+        "Wegwijzer I&D, lokaal. Typ een bericht of een knopnummer. /wissel: speel de ander"
+        " (leidinggevende of Bureau), /wacht: kijk of er iets nieuws is, /quit: stoppen."
+    )
     loop = asyncio.get_running_loop()
     try:
         async with aiohttp.ClientSession() as http:
-            before = len(connector.received)
-            await post(http, user, user.install())
-            cards = show(connector.received[before:])
+            chat = TerminalChat(http, connector, seats, lambda: _outbox_settled(app))
+            # The bot is added to the Bureau's team (so it may post there) and installed by the
+            # manager; each sees what the bot says in their own conversation.
+            await post(http, bureau, bureau.install())
+            if as_bureau:
+                chat.seat = seats[1]
+                print(f"\n== Je bent de {chat.seat.title}. ==")  # noqa: T201
+            await post(http, manager, manager.install())
+            chat.show_new()
             while True:
                 try:
-                    line = (await loop.run_in_executor(None, input, "\njij> ")).strip()
+                    prompt = f"\njij ({chat.seat.title})> "
+                    line = (await loop.run_in_executor(None, input, prompt)).strip()
                 except EOFError:
                     break
-                if line in ("/quit", "/exit"):
+                if line in QUIT:
                     break
-                buttons = _buttons(cards)
-                if line.isdigit() and 0 < int(line) <= len(buttons):
-                    cards = (
-                        await _press(http, user, connector, cards, buttons[int(line) - 1]) or cards
-                    )
-                    continue
-                before = len(connector.received)
-                await post(http, user, user.says(line))
-                cards = show(connector.received[before:]) or cards
+                if line in SWITCH:
+                    chat.switch()
+                elif line in WAIT:
+                    await _outbox_settled(app)
+                    chat.show_new()
+                elif line.isdigit() and (found := chat.button(int(line))) is not None:
+                    await chat.press(*found)
+                elif line:
+                    await chat.send(chat.seat.user.says(line))
     finally:
         await runner.cleanup()
         await connector.stop()
     return 0
 
 
-def run_chat(settings: Settings, *, locale: str = "nl-NL") -> int:
+def run_chat(settings: Settings, *, locale: str = "nl-NL", as_bureau: bool = False) -> int:
     """Migrate the database, start the bot in-process and chat until /quit or end of input."""
     from storage.migrate import upgrade
 
     if settings.is_production:
         print("wegwijzer chat is for development; unset ENVIRONMENT=production")  # noqa: T201
         return 2
-    # The chat talks to the bot in-process, so no Bot Framework token is needed or checked.
-    settings = settings.model_copy(update={"APP_ID": "", "APP_PASSWORD": ""})
+    settings = chat_settings(settings)
     upgrade(settings.DATABASE_URL)
-    return asyncio.run(_converse(settings, locale))
+    return asyncio.run(_converse(settings, locale, as_bureau=as_bureau))
+
+
+__all__ = ["BOT_ID", "TeamsUser", "post", "run_chat", "show"]

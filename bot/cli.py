@@ -80,7 +80,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     _configure_logging("WARNING")
-    return run_chat(settings, locale=args.locale)
+    return run_chat(settings, locale=args.locale, as_bureau=args.as_bureau)
 
 
 def _content_check(args: argparse.Namespace) -> int:
@@ -146,6 +146,11 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply the migrations").set_defaults(run=_db_upgrade)
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--locale", default="nl-NL", help="Teams locale of the fake user")
+    chat.add_argument(
+        "--as-bureau",
+        action="store_true",
+        help="start as a Bureau member in the Bureau's channel (/wissel switches at any time)",
+    )
     chat.set_defaults(run=_chat)
     content = commands.add_parser("content", help="toolkit content").add_subparsers(required=True)
     check = content.add_parser("check", help="validate a toolkit folder")

@@ -10,7 +10,9 @@ from pathlib import Path
 WEGWIJZER = Path(sys.executable).parent / "wegwijzer"
 
 
-def chat(tmp_path: Path, lines: list[str], *, locale: str = "nl-NL") -> str:
+def chat(
+    tmp_path: Path, lines: list[str], *, locale: str = "nl-NL", extra: tuple[str, ...] = ()
+) -> str:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db",
@@ -18,7 +20,7 @@ def chat(tmp_path: Path, lines: list[str], *, locale: str = "nl-NL") -> str:
         "APP_ID": "",
     }
     done = subprocess.run(
-        [str(WEGWIJZER), "chat", "--locale", locale],
+        [str(WEGWIJZER), "chat", "--locale", locale, *extra],
         input="\n".join([*lines, "/quit"]) + "\n",
         capture_output=True,
         text=True,
@@ -50,3 +52,31 @@ def test_chat_answers_a_free_question_and_opens_an_item(tmp_path: Path) -> None:
 
 def test_chat_speaks_english_with_an_english_locale(tmp_path: Path) -> None:
     assert "Welcome to Wegwijzer I&D" in chat(tmp_path, [], locale="en-US")
+
+
+# The manager asks the Bureau a question by typing, every step answered by numbers and Enter.
+ASK = [
+    "ik wil hulp vragen aan het bureau",
+    *("1", "1"),  # Verder; a question for the Bureau
+    "Mijn team vindt inclusie gedoe. Hoe krijg ik draagvlak?",
+    *("1", ""),  # Verder; the suggested theme
+    *("1", "Wonen", "1", "2", "1"),  # Verder; directorate, role, urgency, contact
+    *("1", "", "", "", "", "", ""),  # Versturen; every answer as the summary shows it
+]
+
+
+def test_chat_plays_the_manager_and_the_bureau_in_its_channel(tmp_path: Path) -> None:
+    out = chat(tmp_path, [*ASK, "mijn hulpvragen", "/wissel", "koppel", "/wissel"])
+
+    assert "Je vraag is verstuurd naar Bureau I&D (nummer 1)" in out
+    assert "Hulpvraag 1" in out and "Status: Nieuw" in out
+    assert "== Je bent nu de Bureau-medewerker. ==" in out
+    assert "Dit kanaal is nu gekoppeld." in out  # the Bureau member is in the team
+    assert "== Je bent nu de leidinggevende. ==" in out
+    assert "Traceback" not in out
+
+
+def test_chat_can_start_as_the_bureau(tmp_path: Path) -> None:
+    out = chat(tmp_path, ["koppel", "/wissel"], extra=("--as-bureau",))
+
+    assert out.index("Dit kanaal is nu gekoppeld.") < out.index("Welkom bij Wegwijzer I&D")
