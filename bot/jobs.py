@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 
 from bot.periodic import PeriodicJobs
 from bot.settings import Settings
+from services.session_schedule import close_signups, mark_held
+from services.sessions import expire_offers
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
@@ -35,3 +38,20 @@ def register_jobs(
 ) -> None:
     """Add every periodic job of the bot to `jobs` (called once, when the app is built)."""
     # Each job's owner adds one line here (see the module's docstring).
+    rules = settings.session_rules()
+
+    async def pass_on_expired_offers(uow: UnitOfWork, now: datetime) -> None:
+        await expire_offers(uow=uow, now=now, rules=rules)
+
+    async def session_status(uow: UnitOfWork, now: datetime) -> None:
+        await close_signups(uow=uow, now=now)
+        await mark_held(uow=uow, now=now)
+
+    # Sessions (h20): a freed place whose offer ran out goes to the next on the waiting list;
+    # sign-ups close at the deadline, and a session that ended is held.
+    jobs.add(
+        "session-offers",
+        every=60,
+        run=partial(in_unit_of_work, uow_factory, pass_on_expired_offers),
+    )
+    jobs.add("session-status", every=60, run=partial(in_unit_of_work, uow_factory, session_status))

@@ -98,6 +98,12 @@ async def change_session(
         return ChangeOutcome.CAPACITY_TOO_LOW, session
     noticeable = any(getattr(session, f) != getattr(details, f) for f in _NOTIFIED_FIELDS)
     changed = await uow.sessions.update(session_id, details, bump_version=noticeable)
+    if changed.status is SessionStatus.CLOSED and now < (
+        changed.signup_deadline or changed.starts_at
+    ):
+        # A later deadline (or start) opens sign-ups again that time had closed.
+        await uow.sessions.reopen(session_id)
+        changed = await uow.sessions.get(session_id) or changed
     # The offer cannot move: a session belongs to the offer it was planned for.
     active = await uow.sessions.registrations(
         session_id, [*HOLDS_A_PLACE, RegistrationStatus.WAITING]

@@ -167,6 +167,22 @@ class SessionRepository(Protocol):
         """Sessions that have not started, earliest first, in any status."""
         ...
 
+    async def close_signups(self, now: datetime) -> list[int]:
+        """Close the open and full sessions whose sign-up deadline (or start) has passed."""
+        ...
+
+    async def reopen(self, session_id: int) -> None:
+        """Open a closed session again (open or full, by its places)."""
+        ...
+
+    async def started(self, now: datetime) -> list[SessionInfo]:
+        """Sessions that have started and are not cancelled or held yet."""
+        ...
+
+    async def mark_held(self, session_id: int) -> bool:
+        """Mark a session that took place as held; False if it is cancelled or held already."""
+        ...
+
     async def find(self, *, offer: str, starts_at: datetime) -> SessionInfo | None: ...
 
     async def take_ticket(self, session_id: int) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Update, and_, case, func, select, update
+from sqlalchemy import ColumnElement, Update, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.session_types import (
@@ -37,6 +37,9 @@ _DETAIL_FIELDS = (
     "capacity",
     "signup_deadline",
 )
+
+_TAKING_SIGNUPS = (SessionStatus.OPEN.value, SessionStatus.FULL.value)
+_NOT_ENDED = (*_TAKING_SIGNUPS, SessionStatus.CLOSED.value)
 
 
 class SqlSessionRepository:
@@ -98,6 +101,47 @@ class SqlSessionRepository:
             .values(status=status.value, version=OfferSession.version + 1, updated_at=utcnow())
         )
         return await self._must_get(session_id)
+
+    async def close_signups(self, now: datetime) -> list[int]:
+        # One conditional UPDATE: a session is closed once, whichever instance gets there first.
+        passed = or_(
+            and_(OfferSession.signup_deadline.is_not(None), OfferSession.signup_deadline <= now),
+            and_(OfferSession.signup_deadline.is_(None), OfferSession.starts_at <= now),
+        )
+        closed = await self._session.scalars(
+            update(OfferSession)
+            .where(OfferSession.status.in_(_TAKING_SIGNUPS), passed)
+            .values(status=SessionStatus.CLOSED.value, updated_at=utcnow())
+            .returning(OfferSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(closed)
+
+    async def reopen(self, session_id: int) -> None:
+        await self._session.execute(
+            update(OfferSession)
+            .where(OfferSession.id == session_id, OfferSession.status == SessionStatus.CLOSED.value)
+            .values(status=SessionStatus.OPEN.value, updated_at=utcnow())
+        )
+        await self._session.execute(_refresh_full(session_id))
+
+    async def started(self, now: datetime) -> list[SessionInfo]:
+        rows = await self._session.scalars(
+            select(OfferSession)
+            .where(OfferSession.status.in_(_NOT_ENDED), OfferSession.starts_at <= now)
+            .order_by(OfferSession.starts_at, OfferSession.id)
+        )
+        return [_session_info(row) for row in rows]
+
+    async def mark_held(self, session_id: int) -> bool:
+        held = await self._session.scalar(
+            update(OfferSession)
+            .where(OfferSession.id == session_id, OfferSession.status.in_(_NOT_ENDED))
+            .values(status=SessionStatus.HELD.value, updated_at=utcnow())
+            .returning(OfferSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        return held is not None
 
     async def upcoming(self, *, now: datetime, offer: str | None = None) -> list[SessionInfo]:
         query = select(OfferSession).where(OfferSession.starts_at > now)
