@@ -34,6 +34,13 @@ class Received:
         return str(self.activity.get("text") or "")
 
 
+@dataclass
+class Call:
+    conversation_id: str
+    started: float  # time.monotonic() when the call came in
+    ended: float | None = None  # when it was answered, or found its caller gone
+
+
 Answer = int | tuple[int, float] | str  # a status, (429, Retry-After seconds), or DROP
 
 
@@ -52,6 +59,7 @@ class ScriptedConnector:
         self.delay = delay
         self.latency: Callable[[], float] | None = None
         self.arrived = 0  # activity calls that reached the connector, answered or not
+        self.calls: list[Call] = []  # every activity call: when it came and when it ended
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -106,6 +114,14 @@ class ScriptedConnector:
     async def _activity(self, request: web.Request) -> web.StreamResponse:
         conversation = request.match_info["conversation"]
         self.arrived += 1
+        call = Call(conversation, started=time.monotonic())
+        self.calls.append(call)
+        try:
+            return await self._answer(request, conversation)
+        finally:
+            call.ended = time.monotonic()
+
+    async def _answer(self, request: web.Request, conversation: str) -> web.StreamResponse:
         failure = await self._scripted(request, conversation)
         if failure is not None:
             return failure

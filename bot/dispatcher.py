@@ -5,7 +5,11 @@ holding an advisory lock sends (`SendingRole`), so the tenant-wide rate holds wi
 instances; when it dies its connection closes, the lock is free, and another takes over. Leases
 are the second guard: a message is claimed by one dispatcher (`FOR UPDATE SKIP LOCKED`), and
 every outcome is written only while the lease is still held. A lease is always longer than a
-send may take (`send_timeout`, enforced), and renewed before a send when a pause ate into it.
+send may take (`send_timeout` plus twice `lease_margin`, checked at start-up), and is renewed
+right before the send, after every wait (a 429's pause, the pace), when a wait ate into it; a
+send is cancelled at `send_timeout`, so the lease outlasts it and the writing of its outcome.
+A message this dispatcher holds is never taken twice by it, even when its lease ran out while
+it waited.
 
 Limits: a tenant-wide rate as Teams counts it (bot/pacing.py: sends paced evenly by aiolimiter,
 and a slot per message held until a second after its send ended, so no one-second window of
@@ -43,6 +47,7 @@ from tenacity import (
 
 from bot.pacing import TenantRate
 from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
+from bot.settings import OUTBOX_LEASE_MARGIN
 from services.conversations import ConversationRecord, ConversationScope
 from services.outbox import QUIET_HOURS_KINDS, REMINDER_KINDS, MessageKind, OutboxState
 from services.quiet_hours import QuietHours
@@ -81,7 +86,7 @@ class DispatchLimits:
     backoff_max: float = 900.0
     # How much longer than a send a lease must last: covers the clocks of two instances
     # differing a little, and the writes around a send.
-    lease_margin: float = 10.0
+    lease_margin: float = OUTBOX_LEASE_MARGIN
 
     def __post_init__(self) -> None:
         if self.rate_per_second <= 0:
@@ -195,6 +200,7 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._outcomes: list[tuple[ClaimedMessage, Outcome]] = []
+        self._in_hand: set[int] = set()  # messages a task of this dispatcher is handling
         self._writer: asyncio.Task[None] | None = None
 
     # -- running ---------------------------------------------------------------------------
@@ -244,6 +250,9 @@ class Dispatcher:
                 if claim and not self._stopping.is_set():
                     claimed, claimed_at = await self._claim(room), time.monotonic()
                 for message in claimed:
+                    if message.id in self._in_hand:
+                        continue  # its lease ran out while it waited here: still ours to send
+                    self._in_hand.add(message.id)
                     in_flight.add(asyncio.create_task(self._deliver(message)))
                 if not in_flight:
                     if not await self._flush():
@@ -277,6 +286,8 @@ class Dispatcher:
         except Exception:
             # Left leased: it is taken again when the lease expires.
             log.exception("outbox: message %s could not be handled", message.id)
+        finally:
+            self._in_hand.discard(message.id)
 
     async def _deliver_one(self, message: ClaimedMessage) -> None:
         if message.kind not in KNOWN_KINDS:
@@ -301,12 +312,14 @@ class Dispatcher:
             await self._release(message)
             return
         await self.rate.pace()
-        if not await self._wait_for_pause() or not await self._keep_lease(message):
+        if not await self._wait_for_pause():
             await self._release(message)
             return
         opener = await self._opener_for(message)
         async with self.rate.slot():
-            if not await self._wait_for_pause():  # a 429 came while this waited for a slot
+            # Last, after every wait (a 429 may have come while this waited for a slot): the
+            # lease must cover the whole send and the writing of its outcome.
+            if not await self._wait_for_pause() or not await self._keep_lease(message):
                 await self._release(message)
                 return
             try:

@@ -30,6 +30,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+# How much longer than a send (OUTBOX_SEND_TIMEOUT_SECONDS) an outbox lease lasts, at least twice
+# over: for the outcome's write after the send, and clocks of two instances a little apart.
+OUTBOX_LEASE_MARGIN = 10.0
+
+
 class SettingsError(ValueError):
     """Configuration that is unsafe or incomplete; the message says what to set."""
 
@@ -188,10 +193,10 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"QUIET_HOURS_TIMEZONE {self.QUIET_HOURS_TIMEZONE!r} is not a known time zone"
             ) from None
-        if self.OUTBOX_LEASE_SECONDS < self.OUTBOX_SEND_TIMEOUT_SECONDS + 2 * 10:
+        if self.OUTBOX_LEASE_SECONDS < self.OUTBOX_SEND_TIMEOUT_SECONDS + 2 * OUTBOX_LEASE_MARGIN:
             raise SettingsError(
-                "OUTBOX_LEASE_SECONDS must be at least OUTBOX_SEND_TIMEOUT_SECONDS + 20: "
-                "a lease must outlast any send"
+                "OUTBOX_LEASE_SECONDS must be at least OUTBOX_SEND_TIMEOUT_SECONDS + "
+                f"{2 * OUTBOX_LEASE_MARGIN:g}: a lease must outlast any send"
             )
         return self
 
