@@ -14,8 +14,8 @@ An unknown verb, a refused actor or a stale card gets a card that says so (Dutch
 for English locales) and changes nothing.
 
 Writing a handler: a function that takes a `Press` and returns a `Reply` (new messages in the
-conversation) or a `Replace` (a new card in place of the pressed one, for everyone who sees
-it), plus one line that registers it::
+conversation), a `Replace` (a new card in place of the pressed one, for everyone who sees it)
+or a `Show` (a card for the presser alone: a form, a refresh), plus one line that registers it::
 
     async def claim(press: Press) -> Replace:
         async with uow_factory() as uow:
@@ -89,7 +89,23 @@ class Reply:
 
 @dataclass(frozen=True)
 class Replace:
-    """Answer with a new card in place of the pressed one, for everyone who sees it."""
+    """Answer with a new card in place of the pressed one, for everyone who sees it.
+
+    `for_presser`, when given, is what the one who pressed sees instead (the same card with a
+    line for them alone: "you claimed it", "a colleague has it already").
+    """
+
+    card: Message
+    for_presser: Message | None = None
+
+    @property
+    def answer(self) -> Message:
+        return self.for_presser or self.card
+
+
+@dataclass(frozen=True)
+class Show:
+    """Answer with a card for the one who pressed alone (a form, a refresh); nothing is edited."""
 
     card: Message
 
@@ -101,7 +117,7 @@ class _Problem:
     card: Message
 
 
-Answer = Reply | Replace
+Answer = Reply | Replace | Show
 Handler = Callable[[Press], Awaitable[Answer]]
 # Whether this aadObjectId is a member of the Bureau's team; backed by the team roster.
 BureauRoster = Callable[[TurnContext, str], Awaitable[bool]]
@@ -143,8 +159,7 @@ class ActionRouter:
         if verb is None:
             return False
         answer = await self._answer(turn_context, verb.value, {})
-        messages = answer.messages if isinstance(answer, Reply) else (answer.card,)
-        await turn_context.send_activities([message_activity(m) for m in messages])
+        await turn_context.send_activities([message_activity(m) for m in _messages(answer)])
         return True
 
     def handles_submit(self, activity: Activity) -> bool:
@@ -156,8 +171,7 @@ class ActionRouter:
         """Answer an Action.Submit press (checked by `handles_submit`) with messages."""
         value = turn_context.activity.value
         answer = await self._answer(turn_context, value.get(VERB_FIELD), value)
-        messages = answer.messages if isinstance(answer, Reply) else (answer.card,)
-        await turn_context.send_activities([message_activity(m) for m in messages])
+        await turn_context.send_activities([message_activity(m) for m in _messages(answer)])
 
     async def on_invoke(self, turn_context: TurnContext) -> InvokeResponse:
         """Answer an `adaptiveCard/action` invoke; the response carries a card or a message."""
@@ -169,7 +183,7 @@ class ActionRouter:
         answer = await self._answer(
             turn_context, action.get("verb"), data if isinstance(data, Mapping) else {}
         )
-        if isinstance(answer, _Problem):
+        if isinstance(answer, _Problem | Show):
             return _invoke_response(CARD_RESPONSE, answer.card.card)
         if isinstance(answer, Replace):
             reply_to = turn_context.activity.reply_to_id
@@ -179,7 +193,7 @@ class ActionRouter:
                 update = message_activity(answer.card)
                 update.id = reply_to
                 await turn_context.update_activity(update)
-            return _invoke_response(CARD_RESPONSE, answer.card.card)
+            return _invoke_response(CARD_RESPONSE, answer.answer.card)
         if answer.messages:
             await turn_context.send_activities([message_activity(m) for m in answer.messages])
         return _invoke_response(MESSAGE_RESPONSE, "")
@@ -233,6 +247,15 @@ def team_id_of(activity: Activity) -> str | None:
     return team_id if isinstance(team_id, str) else None
 
 
+def _messages(answer: Answer | _Problem) -> tuple[Message, ...]:
+    """An answer as messages, for a press that is no invoke (Action.Submit, a typed command)."""
+    if isinstance(answer, Reply):
+        return answer.messages
+    if isinstance(answer, Replace):
+        return (answer.answer,)
+    return (answer.card,)
+
+
 def _invoke_response(kind: str, value: Any) -> InvokeResponse:
     # Plain JSON: the schema's AdaptiveCardInvokeResponse cannot hold a message's text.
     return InvokeResponse(status=200, body={"statusCode": 200, "type": kind, "value": value})
@@ -246,6 +269,7 @@ __all__ = [
     "Press",
     "Replace",
     "Reply",
+    "Show",
     "StaleCard",
     "Who",
     "team_id_of",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import speedups
 from bot.actions import ActionRouter, BureauRoster
 from bot.adapter import WegwijzerAdapter
+from bot.bureau_actions import BureauActions
 from bot.bureau_commands import register_bureau_commands
 from bot.channel_commands import ChannelCommands
 from bot.claims import production_auth_configuration
@@ -58,6 +59,7 @@ from dialogs.finder import FinderDialog
 from dialogs.help_request import HelpRequestDialog
 from dialogs.main import MainDialog
 from dialogs.replies import Replies
+from services.bureau_desk import BureauDesk
 from services.help_desk import BureauChannel, HelpDesk
 from services.help_request_channel import CardTitles
 from services.quiet_hours import QuietHours
@@ -183,13 +185,19 @@ def build(
     )
     register_preference_actions(actions, replies.renderer, partial(UnitOfWork, session_factory))
     search = SearchIndex.build(catalog)
+    help_desk_uow = partial(UnitOfWork, session_factory, cipher=cipher)
     help_desk = HelpDesk(
-        uow_factory=partial(UnitOfWork, session_factory, cipher=cipher),
+        uow_factory=help_desk_uow,
         triage=Triage(rules=triage_rules, catalog=catalog, search=search),
         channel=bureau_channel,
         titles=card_titles(catalog),
     )
     register_bureau_commands(channel_commands, replies.renderer, help_desk, bureau_channel)
+    BureauActions(
+        renderer=replies.renderer,
+        desk=BureauDesk(uow_factory=help_desk_uow, titles=help_desk.titles),
+        roster=roster,
+    ).register(actions)
     dialog = build_dialogs(
         replies,
         catalog,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import APP_KEY
 from bot.chat import TeamsUser
 from content.schema import Role
 from content.triage_rules import Priority, Urgency
+from content.verbs import VERB_FIELD, Verb
 from services.help_requests import (
     ContactPreference,
     HelpRequest,
@@ -20,12 +24,22 @@ from services.help_requests import (
     RequestKind,
     Suggestion,
 )
-from tests.web.bureau import QUEUE_CHANNEL, account, bureau_bot, says_to_bot
+from storage.models import OutboxMessage
+from tests.web.bureau import (
+    BUREAU_TEAM,
+    QUEUE_CHANNEL,
+    account,
+    bureau_bot,
+    in_channel,
+    says_to_bot,
+    stranger_team,
+)
 from tests.web.conftest import RunningBot
 
 SECRET = "Een collega wordt steeds buitengesloten bij het overleg"
 REQUESTER = Person("aad-requester", "Sanne de Vries")
 FATIMA, BRAM = "aad-fatima", "aad-bram"
+OUR_PACKAGES = {"bot", "dialogs", "services", "storage", "content"}
 
 
 def new_request(**changes: Any) -> NewHelpRequest:
@@ -130,3 +144,246 @@ async def test_a_request_sent_before_any_channel_was_linked_is_posted_when_one_i
     arrived = await bot.connector.wait_for(2, seconds=10)
 
     assert f"Hulpvraag {request.id}" in card_texts(card_of(arrived[-1]))
+
+
+async def press(
+    bot: RunningBot,
+    who: TeamsUser,
+    verb: Verb,
+    data: dict[str, Any],
+    post: dict[str, Any],
+    **where: Any,
+) -> dict[str, Any]:
+    """Press a button on the posted card, as Teams sends it from the channel; the card back."""
+    activity = in_channel(who.executes(verb, data), thread=post["id"], reply_to=post["id"], **where)
+    async with bot.http.post(bot.url + "/api/messages", json=activity) as response:
+        assert response.status == 200
+        body: dict[str, Any] = await response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    card: dict[str, Any] = body["value"]
+    return card
+
+
+def edits_of(bot: RunningBot, post: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card edits (PUT) of the posted card the connector received, oldest first."""
+    return [
+        activity
+        for (method, path, _), activity in zip(
+            bot.connector.requests, bot.connector.received, strict=True
+        )
+        if method == "PUT" and path.endswith(f"/activities/{post['id']}")
+    ]
+
+
+async def outbox_rows(bot: RunningBot) -> list[OutboxMessage]:
+    async with bot.app[APP_KEY].engine.connect() as connection:
+        rows = await connection.execute(select(OutboxMessage).order_by(OutboxMessage.id))
+        return list(rows)  # type: ignore[arg-type]
+
+
+async def test_claiming_updates_the_card_for_everyone_and_tells_the_presser(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    card = await press(bot, member(bot), Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post)
+
+    assert "Je hebt deze hulpvraag opgepakt." in card_texts(card)
+    assert facts(card)["Opgepakt door"] == "Fatima"
+    assert facts(card)["Status"] == "In behandeling"
+    assert "Oppakken" not in [a["title"] for a in card["actions"]]
+    [edit] = edits_of(bot, post)
+    everyone = card_of(edit)
+    assert facts(everyone)["Opgepakt door"] == "Fatima"
+    assert "opgepakt." not in card_texts(everyone)  # the presser's line is theirs alone
+    assert everyone["refresh"]["userIds"] == [BRAM, FATIMA]  # the roster, by name
+
+
+async def test_the_second_to_claim_sees_who_has_it_and_changes_nothing(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+    await press(bot, member(bot), Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post)
+
+    card = await press(
+        bot, member(bot, BRAM), Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post
+    )
+
+    assert "Fatima heeft deze hulpvraag al opgepakt." in card_texts(card)
+    assert facts(card)["Opgepakt door"] == "Fatima"
+    stored = await bot.app[APP_KEY].help_desk.mine(REQUESTER.id)
+    assert stored[0].claimed_by == Person(FATIMA, "Fatima")
+
+
+async def test_two_bureau_members_claiming_at_once_on_postgresql_one_wins(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    members = [account(TeamsUser("", "", "", aad_object_id=a), n) for a, n in
+               ((FATIMA, "Fatima"), (BRAM, "Bram"))]  # fmt: skip
+    async for bot in bureau_bot(tmp_path, members, database_url=postgres_url):
+        await link_channel(bot)
+        request, post = await posted(bot)
+        data = {"request": request.id}
+
+        cards = await asyncio.gather(
+            press(bot, member(bot), Verb.HELP_REQUEST_CLAIM, data, post),
+            press(bot, member(bot, BRAM), Verb.HELP_REQUEST_CLAIM, data, post),
+        )
+
+        [holder] = {facts(card)["Opgepakt door"] for card in cards}
+        won = [c for c in cards if "Je hebt deze hulpvraag opgepakt." in card_texts(c)]
+        lost = [c for c in cards if f"{holder} heeft deze hulpvraag al opgepakt." in card_texts(c)]
+        assert (len(won), len(lost)) == (1, 1)
+        stored = (await bot.app[APP_KEY].help_desk.mine(REQUESTER.id))[0]
+        assert stored.claimed_by is not None and stored.claimed_by.name == holder
+
+
+async def test_assigning_offers_the_teams_members_and_assigns_the_one_chosen(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    form = await press(
+        bot, member(bot), Verb.HELP_REQUEST_ASSIGN_FORM, {"request": request.id}, post
+    )
+    [choices] = [e for e in form["body"] if e["type"] == "Input.ChoiceSet"]
+    assert [(c["title"], c["value"]) for c in choices["choices"]] == [
+        ("Bram", BRAM), ("Fatima", FATIMA),
+    ]  # fmt: skip
+    assert edits_of(bot, post) == []  # the picker is for the presser alone
+
+    data = {"request": request.id, "assignee": BRAM}
+    card = await press(bot, member(bot), Verb.HELP_REQUEST_ASSIGN, data, post)
+
+    assert "Toegewezen aan Bram." in card_texts(card)
+    assert facts(card_of(edits_of(bot, post)[-1]))["Toegewezen aan"] == "Bram"
+
+
+async def test_assigning_someone_outside_the_team_is_refused(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    data = {"request": request.id, "assignee": "aad-not-in-the-team"}
+    card = await press(bot, member(bot), Verb.HELP_REQUEST_ASSIGN, data, post)
+
+    assert "geen lid van het team" in card_texts(card)
+    assert facts(card)["Toegewezen aan"] == "Nog niemand"
+
+
+async def test_changing_the_status_and_one_that_is_not_allowed(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    closed = await press(
+        bot,
+        member(bot),
+        Verb.HELP_REQUEST_STATUS,
+        {"request": request.id, "status": "closed"},
+        post,
+    )
+    refused = await press(
+        bot, member(bot), Verb.HELP_REQUEST_STATUS,
+        {"request": request.id, "status": "waiting_for_requester"}, post,
+    )  # fmt: skip
+
+    assert "De status is nu: Afgesloten." in card_texts(closed)
+    assert facts(card_of(edits_of(bot, post)[0]))["Status"] == "Afgesloten"
+    assert "Die status kan niet" in card_texts(refused)
+    assert facts(refused)["Status"] == "Afgesloten"
+
+
+async def test_a_reply_goes_to_the_requester_sealed_and_a_note_stays_inside(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+    reply, note = "Kun je me bellen op dinsdag?", "Lijkt op de vraag van vorige week"
+
+    replied = await press(
+        bot, member(bot), Verb.HELP_REQUEST_REPLY, {"request": request.id, "reply": reply}, post
+    )
+    noted = await press(
+        bot, member(bot), Verb.HELP_REQUEST_NOTE, {"request": request.id, "note": note}, post
+    )
+
+    assert "Je antwoord gaat naar de aanvrager." in card_texts(replied)
+    assert "Je notitie is opgeslagen." in card_texts(noted)
+    to_requester = [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id]
+    assert [r.template for r in to_requester] == ["help_request_notice"]
+    assert all(reply not in r.data and note not in r.data for r in await outbox_rows(bot))
+
+
+async def test_an_empty_reply_is_refused_and_nothing_is_sent(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    card = await press(
+        bot, member(bot), Verb.HELP_REQUEST_REPLY, {"request": request.id, "reply": "  "}, post
+    )
+
+    assert "Je tekst is leeg." in card_texts(card)
+    assert [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id] == []
+
+
+async def test_refresh_shows_the_current_card_to_the_viewer_alone(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+    await bot.app[APP_KEY].help_desk.withdraw(request.id, REQUESTER)
+
+    card = await press(
+        bot, member(bot, BRAM), Verb.HELP_REQUEST_REFRESH, {"request": request.id}, post
+    )
+
+    assert facts(card)["Status"] == "Ingetrokken door de aanvrager"
+    assert "actions" not in card  # nothing left to do on a withdrawn request
+    assert edits_of(bot, post) == []
+
+
+async def test_someone_outside_the_team_cannot_claim_and_nothing_changes(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+    outsider = bot.user(aad_object_id="aad-outsider")
+
+    card = await press(bot, outsider, Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post)
+
+    assert "Dat mag je hier niet doen" in card_texts(card)
+    assert (await bot.app[APP_KEY].help_desk.mine(REQUESTER.id))[0].claimed_by is None
+    assert edits_of(bot, post) == []
+
+
+async def test_a_bureau_verb_from_another_team_is_refused(bot: RunningBot) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    card = await press(
+        bot, member(bot), Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post,
+        team=stranger_team(),
+    )  # fmt: skip
+
+    assert "Dat mag je hier niet doen" in card_texts(card)
+    assert (await bot.app[APP_KEY].help_desk.mine(REQUESTER.id))[0].claimed_by is None
+
+
+async def test_a_forged_bureau_submit_in_a_personal_chat_is_refused_logged_without_content(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await link_channel(bot)
+    request, _ = await posted(bot)
+    fatima = member(bot)
+    forged = {VERB_FIELD: Verb.HELP_REQUEST_REPLY.value, "request": request.id, "reply": SECRET}
+    # Even with the Bureau's team in its channel data: a personal chat is no channel of it.
+    activity = fatima.presses(forged)
+    activity["channelData"]["team"] = {"id": BUREAU_TEAM}
+
+    with caplog.at_level(logging.DEBUG):
+        _, messages = await bot.send(activity)
+    ours = [r for r in caplog.records if r.name.split(".")[0] in OUR_PACKAGES]
+
+    assert "Dat mag je hier niet doen" in card_texts(card_of(messages[0]))
+    assert [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id] == []
+    logged = "\n".join(r.getMessage() for r in ours)
+    assert "press refused: verb help_request_reply" in logged
+    assert SECRET not in logged and FATIMA not in logged

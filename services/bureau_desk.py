@@ -1,0 +1,82 @@
+"""The Bureau's side of the help desk: what its card buttons ask, each in one unit of work.
+
+Who may act as the Bureau is decided in `bot/` (the action router's `Who.BUREAU`) before any of
+these is called; `actor` is the presser, from the activity. The actions themselves, with their
+audit rows and the requester's notices, are in `services.help_request_actions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from services import help_request_actions as actions
+from services.help_request_actions import ClaimOutcome, HelpRequestRefused, Refusal
+from services.help_request_channel import CardTitles, channel_card_data
+from services.help_requests import HelpRequest, HelpRequestUnitOfWork, Person, Status
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[HelpRequestUnitOfWork]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BureauDesk:
+    """Read, claim, assign, set the status of, reply to and note on help requests."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        titles: CardTitles,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self.titles = titles
+        self._clock = clock
+
+    def card_data(
+        self, request: HelpRequest, *, viewers: Sequence[str] = (), notice: str | None = None
+    ) -> dict[str, Any]:
+        """The channel card's values for the request as it is now."""
+        return channel_card_data(
+            request, now=self._clock(), titles=self.titles, viewers=viewers, notice=notice
+        )
+
+    async def get(self, request_id: int) -> HelpRequest:
+        async with self._uow_factory() as uow:
+            request = await uow.help_requests.get(request_id)
+        if request is None:
+            raise HelpRequestRefused(Refusal.NOT_FOUND)
+        return request
+
+    async def claim(self, request_id: int, by: Person) -> ClaimOutcome:
+        async with self._uow_factory() as uow:
+            return await actions.claim(uow=uow, request_id=request_id, by=by, now=self._clock())
+
+    async def assign(self, request_id: int, actor: Person, to: Person) -> HelpRequest:
+        async with self._uow_factory() as uow:
+            return await actions.assign(
+                uow=uow, request_id=request_id, actor=actor, to=to, now=self._clock()
+            )
+
+    async def change_status(self, request_id: int, actor: Person, to: Status) -> HelpRequest:
+        async with self._uow_factory() as uow:
+            return await actions.change_status(
+                uow=uow, request_id=request_id, actor=actor, to=to, now=self._clock()
+            )
+
+    async def reply(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+        async with self._uow_factory() as uow:
+            return await actions.reply(
+                uow=uow, request_id=request_id, actor=actor, text=text, now=self._clock()
+            )
+
+    async def note(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+        async with self._uow_factory() as uow:
+            return await actions.note(
+                uow=uow, request_id=request_id, actor=actor, text=text, now=self._clock()
+            )
