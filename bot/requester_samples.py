@@ -90,6 +90,12 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                 ),
             ),
         ),
+        "help_request_thread_answer": (
+            (
+                "the requester's answer",
+                _fixed({"request": 12, "text": "Ons team heeft 14 mensen."}),
+            ),
+        ),
         "help_request_notice": (
             (
                 "a reply from the Bureau",

@@ -77,13 +77,22 @@ class HelpDesk:
     async def withdraw(self, request_id: int, requester: Person) -> HelpRequest:
         async with self._uow_factory() as uow:
             return await actions.withdraw(
-                uow=uow, request_id=request_id, requester=requester, now=self._clock()
+                uow=uow,
+                request_id=request_id,
+                requester=requester,
+                now=self._clock(),
+                titles=self.titles,
             )
 
     async def answer(self, request_id: int, requester: Person, text: str) -> HelpRequest:
         async with self._uow_factory() as uow:
             return await actions.answer(
-                uow=uow, request_id=request_id, requester=requester, text=text, now=self._clock()
+                uow=uow,
+                request_id=request_id,
+                requester=requester,
+                text=text,
+                now=self._clock(),
+                titles=self.titles,
             )
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.help_request_channel import CardTitles, queue_channel_post
+from services.help_request_channel import CardTitles, queue_channel_post, queue_channel_update
 from services.help_request_notices import NoticeEvent, notify_requester
+from services.help_request_thread import post_answer_in_thread
 from services.help_requests import (
     BUREAU_TRANSITIONS,
     MAX_DETAIL_TEXT,
@@ -170,26 +171,69 @@ async def reply(
     *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
 ) -> HelpRequest:
     """Store the Bureau's reply to the requester and queue it to them (the bot relays it)."""
-    return await _add_message(uow, request_id, actor, MessageKind.REPLY, text, now)
+    request, message_id, body = await _add_message(
+        uow, request_id, actor, MessageKind.REPLY, text, now
+    )
+    await notify_requester(
+        uow, request, NoticeEvent.REPLY, now=now, reply_id=message_id, reply_text=body
+    )
+    await uow.commit()
+    return request
 
 
 async def note(
     *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
 ) -> HelpRequest:
     """Store an internal note of the Bureau; the requester never sees it."""
-    return await _add_message(uow, request_id, actor, MessageKind.NOTE, text, now)
+    request, _, _ = await _add_message(uow, request_id, actor, MessageKind.NOTE, text, now)
+    await uow.commit()
+    return request
 
 
 async def answer(
-    *, uow: HelpRequestUnitOfWork, request_id: int, requester: Person, text: str, now: datetime
+    *,
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    requester: Person,
+    text: str,
+    now: datetime,
+    titles: CardTitles | None = None,
 ) -> HelpRequest:
-    """Store the requester's answer to the Bureau, on their own open request."""
-    await _own_open(uow, request_id, requester)
-    return await _add_message(uow, request_id, requester, MessageKind.ANSWER, text, now)
+    """Store the requester's answer on their own open request, and post it in its thread.
+
+    A request that waited for the requester is in progress again: the Bureau has its answer.
+    """
+    current = await _own_open(uow, request_id, requester)
+    request, message_id, body = await _add_message(
+        uow, request_id, requester, MessageKind.ANSWER, text, now
+    )
+    waiting = Status.WAITING_FOR_REQUESTER
+    if current.status is waiting and await uow.help_requests.set_status(
+        request_id, expected=waiting, to=Status.IN_PROGRESS, now=now
+    ):
+        await _audit(
+            uow, request_id, requester.id, AuditAction.STATUS, waiting, Status.IN_PROGRESS, now
+        )
+        request = await _get(uow, request_id)
+    await post_answer_in_thread(
+        uow=uow,
+        request=request,
+        answer_id=message_id,
+        text=body,
+        now=now,
+        titles=titles or CardTitles(),
+    )
+    await uow.commit()
+    return request
 
 
 async def withdraw(
-    *, uow: HelpRequestUnitOfWork, request_id: int, requester: Person, now: datetime
+    *,
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    requester: Person,
+    now: datetime,
+    titles: CardTitles | None = None,
 ) -> HelpRequest:
     """Withdraw the requester's own open request."""
     current = await _own_open(uow, request_id, requester)
@@ -202,6 +246,10 @@ async def withdraw(
         uow, request_id, requester.id, AuditAction.WITHDRAWN, current.status, Status.WITHDRAWN, now
     )
     request = await _get(uow, request_id)
+    # Everyone in the Bureau's channel sees it withdrawn, and its buttons gone.
+    await queue_channel_update(
+        uow=uow, request=request, now=now, titles=titles or CardTitles(), why="withdrawn"
+    )
     await uow.commit()
     return request
 
@@ -218,7 +266,8 @@ async def _add_message(
     kind: MessageKind,
     text: str,
     now: datetime,
-) -> HelpRequest:
+) -> tuple[HelpRequest, int, str]:
+    """Store a message and its audit row (not committed); the request, the message's id, body."""
     body = check_text(text, limit=MAX_MESSAGE_TEXT)
     await _open(uow, request_id)
     author_of_record = None if kind is MessageKind.ANSWER else author
@@ -231,13 +280,7 @@ async def _add_message(
         MessageKind.ANSWER: AuditAction.ANSWERED,
     }[kind]
     await _audit(uow, request_id, author.id, action, None, None, now)
-    request = await _get(uow, request_id)
-    if kind is MessageKind.REPLY:
-        await notify_requester(
-            uow, request, NoticeEvent.REPLY, now=now, reply_id=message_id, reply_text=body
-        )
-    await uow.commit()
-    return request
+    return await _get(uow, request_id), message_id, body
 
 
 async def _get(uow: HelpRequestUnitOfWork, request_id: int) -> HelpRequest:

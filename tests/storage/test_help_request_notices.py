@@ -9,11 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services import help_request_actions as actions
+from services.help_request_channel import channel_post_key
 from services.help_requests import Status
 from storage.crypto import TextCipher, generate_key
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
-from tests.storage.test_help_requests import ANNA, BRAM, MONDAY, REQUESTER, UowFactory, submitted
+from tests.storage.test_help_requests import (
+    ANNA,
+    BRAM,
+    MONDAY,
+    REQUESTER,
+    UowFactory,
+    new_request,
+    submitted,
+)
 
 
 @pytest.fixture
@@ -86,3 +95,57 @@ async def test_a_claim_that_loses_queues_nothing(
             await actions.claim(uow=uow, request_id=request.id, by=person, now=MONDAY)
 
     assert events(await notices(db_session_factory)) == ["claimed"]
+
+
+async def test_an_answer_while_waiting_puts_it_in_progress_and_goes_to_the_thread_sealed(
+    new_uow: UowFactory, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with new_uow() as uow:
+        request = await actions.submit(
+            uow=uow, request=new_request(), now=MONDAY, channel_id="19:queue@thread.tacv2"
+        )
+    async with new_uow() as uow:
+        await actions.claim(uow=uow, request_id=request.id, by=ANNA, now=MONDAY)
+    async with new_uow() as uow:
+        await actions.change_status(
+            uow=uow, request_id=request.id, actor=ANNA, to=Status.WAITING_FOR_REQUESTER, now=MONDAY
+        )
+
+    async with new_uow() as uow:
+        answered = await actions.answer(
+            uow=uow, request_id=request.id, requester=REQUESTER, text="Twaalf mensen", now=MONDAY
+        )
+
+    assert answered.status is Status.IN_PROGRESS
+    async with db_session_factory() as db:
+        rows = list(
+            await db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.idempotency_key.like(f"{channel_post_key(request.id)}%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
+    post, thread, update = rows
+    assert (post.action, post.recipient_owner) == ("send", "19:queue@thread.tacv2")
+    assert (thread.action, thread.target_key) == ("reply", channel_post_key(request.id))
+    assert (update.action, update.target_key) == ("update", channel_post_key(request.id))
+    assert "Twaalf" not in thread.data and "Twaalf" not in update.data
+    assert json.loads(update.data)["status"] == "in_progress"
+    # The requester caused it: no notice of their own change.
+    assert events(await notices(db_session_factory)) == ["claimed", "status"]
+
+
+async def test_an_answer_to_a_request_without_a_card_is_stored_and_posted_nowhere(
+    new_uow: UowFactory, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await submitted(new_uow)  # no channel was set
+
+    async with new_uow() as uow:
+        await actions.answer(
+            uow=uow, request_id=request.id, requester=REQUESTER, text="Nog iets", now=MONDAY
+        )
+        messages = await uow.help_requests.messages(request.id)
+
+    assert [m.body for m in messages] == ["Nog iets"]
+    async with db_session_factory() as db:
+        assert list(await db.scalars(select(OutboxMessage))) == []
