@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 WORDS_FILE = Path(__file__).parent / "words.yaml"
 _NOT_A_WORD = re.compile(r"[^\w&:'-]+")
@@ -38,13 +39,25 @@ class Phrases(_Strict):
 
     exact: list[str] = Field(default_factory=list)
     contains: list[str] = Field(default_factory=list)
+    # The words normalised once, when the file is read, not for every message typed.
+    _exact: frozenset[str] = PrivateAttr(default=frozenset())
+    _contains: tuple[str, ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._exact = frozenset(normal(word) for word in self.exact)
+        self._contains = tuple(f" {normal(word)} " for word in self.contains)
 
     def match(self, typed: str) -> bool:
         """Whether normalised text is one of the exact words or contains one of the others."""
-        if typed in {normal(word) for word in self.exact}:
-            return True
-        padded = f" {typed} "
-        return any(f" {normal(word)} " in padded for word in self.contains)
+        return self.is_exactly(typed) or self.is_inside(f" {typed} ")
+
+    def is_exactly(self, typed: str) -> bool:
+        """Whether normalised text is one of the exact words."""
+        return typed in self._exact
+
+    def is_inside(self, padded: str) -> bool:
+        """Whether normalised text, with a space either side, contains one of the other words."""
+        return any(word in padded for word in self._contains)
 
 
 class SmallTalkKind(Phrases):
@@ -82,11 +95,11 @@ class Words:
         if not typed or len(typed) > 200:
             return None
         for kind in self.small_talk.values():
-            if typed in {normal(word) for word in kind.exact}:
+            if kind.is_exactly(typed):
                 return kind
         padded = f" {typed} "
         for kind in self.small_talk.values():
-            if any(f" {normal(word)} " in padded for word in kind.contains):
+            if kind.is_inside(padded):
                 return kind
         return None
 
