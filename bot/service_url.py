@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # The Bot Connector hosts Teams uses in Microsoft's public cloud (Teams sends
 # https://smba.trafficmanager.net/<region>/); other Bot Framework channels use *.botframework.com.
 TEAMS_SERVICE_URL_HOSTS = ("smba.trafficmanager.net", "*.botframework.com")
+# Verdicts kept per service URL: Teams uses a handful, so nearly every activity finds its URL's
+# verdict here. Bounded, because the URL comes from the caller.
+CACHED_VERDICTS = 128
 
 
 def is_loopback(host: str) -> bool:
@@ -38,11 +42,15 @@ class ServiceUrlPolicy:
         self._exact = frozenset(host for host in hosts if not host.startswith("*."))
         self._suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
         self._allow_any_loopback = allow_any_loopback
+        self._verdict = lru_cache(maxsize=CACHED_VERDICTS)(self._judge)
 
     def refusal(self, service_url: object) -> str | None:
         """Why the bot may not send to `service_url`, or None when it may."""
         if not isinstance(service_url, str) or not service_url:
             return "serviceUrl missing"
+        return self._verdict(service_url)
+
+    def _judge(self, service_url: str) -> str | None:
         try:
             parts = urlsplit(service_url)
             host = (parts.hostname or "").rstrip(".")
