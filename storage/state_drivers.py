@@ -143,8 +143,12 @@ class _Dialect:
     def transaction(self, db: Any) -> contextlib.AbstractAsyncContextManager[Any]:
         raise NotImplementedError
 
-    def batch_transaction(self, db: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+    def batch_transaction(
+        self, db: Any, *, statements: int
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
         """Around a batch of single writes, each of which keeps its own outcome."""
+        if statements == 1:  # one statement is a transaction of its own
+            return contextlib.nullcontext()
         return self.transaction(db)
 
 
@@ -183,7 +187,9 @@ class _Postgres(_Dialect):
     def transaction(self, db: Any) -> contextlib.AbstractAsyncContextManager[Any]:
         return db.transaction()  # type: ignore[no-any-return]
 
-    def batch_transaction(self, db: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+    def batch_transaction(
+        self, db: Any, *, statements: int
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
         # Each statement commits on its own: no BEGIN and COMMIT round trips around them.
         return contextlib.nullcontext()
 
@@ -298,30 +304,40 @@ class StateDriver:
     async def _write_batch(self, batch: list[Write]) -> list[Exception | None]:
         """Each write checked on its own; a key written twice goes in a later round."""
         outcomes: list[Exception | None] = [None] * len(batch)
+        rounds = _rounds(batch)
+        statements = sum(bool(upserts) + bool(updates) for upserts, updates in rounds)
         async with (
             self._writer_turn,
             self._writer.use() as db,
-            self._dialect.batch_transaction(db),
+            self._dialect.batch_transaction(db, statements=statements),
         ):
-            waiting = list(range(len(batch)))
-            while waiting:
-                keys: set[str] = set()
-                now: list[int] = []
-                later: list[int] = []
-                for index in waiting:
-                    (later if batch[index].key in keys else now).append(index)
-                    keys.add(batch[index].key)
-                upserts = [batch[i] for i in now if batch[i].expected_etag is None]
-                updates = [i for i in now if batch[i].expected_etag is not None]
+            for upserts, updates in rounds:
                 if upserts:
-                    await self._dialect.upsert(db, upserts)
+                    await self._dialect.upsert(db, [batch[i] for i in upserts])
                 if updates:
                     written = await self._dialect.update(db, [batch[i] for i in updates])
                     for index in updates:
                         if batch[index].key not in written:
                             outcomes[index] = EtagMismatch(batch[index].key)
-                waiting = later
         return outcomes
+
+
+def _rounds(batch: list[Write]) -> list[tuple[list[int], list[int]]]:
+    """The batch's upserts and updates (by index) per round; a key written twice waits a round."""
+    rounds = []
+    waiting = list(range(len(batch)))
+    while waiting:
+        keys: set[str] = set()
+        now: list[int] = []
+        later: list[int] = []
+        for index in waiting:
+            (later if batch[index].key in keys else now).append(index)
+            keys.add(batch[index].key)
+        upserts = [i for i in now if batch[i].expected_etag is None]
+        updates = [i for i in now if batch[i].expected_etag is not None]
+        rounds.append((upserts, updates))
+        waiting = later
+    return rounds
 
 
 class _HeldConnection:
@@ -330,25 +346,25 @@ class _HeldConnection:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._db: Any = None  # the driver's connection under `_connection`, looked up once
 
     @contextlib.asynccontextmanager
     async def use(self) -> Any:
         """The driver's own connection; after an error it is given back, invalidated."""
-        if self._connection is None:
-            self._connection = await self._engine.connect()
         try:
-            db = (await self._connection.get_raw_connection()).driver_connection
-            if _closed(db):  # the server ended it while it was held: take another
+            if self._db is not None and _closed(self._db):
+                # The server ended it while it was held: take another.
                 await self.give_back(invalidate=True)
+            if self._db is None:
                 self._connection = await self._engine.connect()
-                db = (await self._connection.get_raw_connection()).driver_connection
-            yield db
+                self._db = (await self._connection.get_raw_connection()).driver_connection
+            yield self._db
         except BaseException:
             await self.give_back(invalidate=True)
             raise
 
     async def give_back(self, *, invalidate: bool = False) -> None:
-        connection, self._connection = self._connection, None
+        connection, self._connection, self._db = self._connection, None, None
         if connection is None:
             return
         with contextlib.suppress(Exception):  # a connection that broke is dropped either way
