@@ -109,3 +109,24 @@ async def test_the_wethouder_offer_says_signing_up_works_in_this_chat(
     assert signup["title"] == "Gesprekken en aanmelden"
     _, messages = await running_bot.send(user.presses(signup["data"]))
     assert texts(cards(messages)[0])[0] == "Gesprekken met de wethouder"
+
+
+def everything_said(message: dict[str, Any]) -> str:
+    """All a client may show or read of one message: its text, summary and every card string."""
+    parts = [str(message.get(key) or "") for key in ("text", "summary", "speak")]
+    for attachment in message.get("attachments", []):
+        parts.append(json.dumps(attachment.get("content", {}), ensure_ascii=False))
+    return "\n".join(parts)
+
+
+async def test_a_finder_question_is_said_once_per_message(running_bot: RunningBot) -> None:
+    """The question is the choices' label; the summary (the card's aria-label in Teams' renderer,
+    and the notification) names the step, so neither eye nor screen reader gets it twice."""
+    user = running_bot.user()
+    _, first = await running_bot.send(user.presses({"action": "finder"}))
+    _, retry = await running_bot.send(user.says("geen idee eigenlijk"))
+    for messages in (first, retry):
+        (message,) = messages
+        said = everything_said(message)
+        assert said.count("Wat is je rol?") == 1, said
+        assert message["summary"] == "Vraag 1 van 4"
