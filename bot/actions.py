@@ -143,6 +143,7 @@ class ActionRouter:
     roster: BureauRoster = nobody_is_bureau
     _routes: dict[Verb, _Route] = field(default_factory=dict)
     _commands: dict[str, Verb] = field(default_factory=dict)
+    _dialog_verbs: frozenset[Verb] = frozenset()
 
     def register(self, verb: Verb, handler: Handler, *, who: Who) -> None:
         if verb in self._routes:
@@ -162,10 +163,21 @@ class ActionRouter:
         await turn_context.send_activities([message_activity(m) for m in _messages(answer)])
         return True
 
+    def leave_to_dialogs(self, verbs: frozenset[Verb]) -> None:
+        """The verbs the conversation's dialogs answer (they start or end a flow)."""
+        self._dialog_verbs = verbs
+
     def handles_submit(self, activity: Activity) -> bool:
-        """Whether this message is an Action.Submit press of a verb this router handles."""
+        """Whether this message is an Action.Submit press for this router to answer.
+
+        Every press that names a verb, except the dialogs' own: a registered verb, and also an
+        unknown or forged one, which gets the same card as an unknown Action.Execute.
+        """
         value = activity.value
-        return isinstance(value, Mapping) and verb_of(value.get(VERB_FIELD)) in self._routes
+        if not isinstance(value, Mapping) or VERB_FIELD not in value:
+            return False
+        verb = verb_of(value.get(VERB_FIELD))
+        return verb in self._routes or verb not in self._dialog_verbs
 
     async def on_submit(self, turn_context: TurnContext) -> None:
         """Answer an Action.Submit press (checked by `handles_submit`) with messages."""

@@ -207,6 +207,7 @@ def build(
         help_desk=help_desk,
         sealer=cipher,
     )
+    actions.leave_to_dialogs(dialog.verbs)
     calendar_links = calendar_links_for(settings)
     SessionActions(
         renderer=replies.renderer,

@@ -64,6 +64,11 @@ class MainDialog(InterruptibleDialog):
         self.add_dialog(WaterfallDialog(WaterfallDialog.__name__, [self.route_step]))
         self.initial_dialog_id = WaterfallDialog.__name__
 
+    @property
+    def verbs(self) -> frozenset[Verb]:
+        """The buttons this dialog answers; the action router answers every other one."""
+        return frozenset({*self._flows, Verb.ASK, Verb.STOP})
+
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         """A button that starts a flow, asks a question or stops ends the flow that runs."""
         turn_context = inner_dc.context
@@ -100,8 +105,10 @@ class MainDialog(InterruptibleDialog):
         elif verb is Verb.STOP:
             await self._nothing_to_stop(turn_context)
         else:
-            await turn_context.send_activity(self.replies.text("unknown_action", lang))
-            await self.replies.send_menu(turn_context)
+            # The action router answers other buttons; one that reaches here gets its answer.
+            await turn_context.send_activity(
+                self.replies.card("action_problem", lang, problem="action_unknown")
+            )
         return await step.end_dialog()
 
     def _wants_help_request(self, turn_context: TurnContext) -> bool:

@@ -73,8 +73,17 @@ async def test_typing_stop_in_the_middle_of_a_flow_stops_it(replies: Replies) ->
     assert "gestopt" in reply.text
 
 
-async def test_a_button_that_starts_no_flow_gets_the_menu(replies: Replies) -> None:
+async def test_a_button_that_starts_no_flow_gets_the_routers_unknown_card(
+    replies: Replies,
+) -> None:
+    """The same answer as the action router's for a verb it does not know, with a menu button."""
     client = DialogTestClient("msteams", MainDialog(replies))
     reply = await client.send_activity(press({VERB_FIELD: "no-such-verb"}))
-    assert "knop" in reply.text
-    assert is_menu(client.get_next_reply())
+    (card,) = [a.content for a in reply.attachments]
+    assert card == replies.renderer.card("action_problem", "nl", problem="action_unknown").card
+    assert client.get_next_reply() is None
+
+
+def test_the_dialog_names_the_buttons_it_answers(replies: Replies) -> None:
+    dialog = MainDialog(replies, flows={Verb.FINDER: TwoQuestions(replies)})
+    assert dialog.verbs == {Verb.FINDER, Verb.ASK, Verb.STOP}

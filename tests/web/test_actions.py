@@ -102,6 +102,30 @@ async def test_a_malformed_invoke_gets_the_unknown_card(running_bot: RunningBot)
     assert "Die knop werkt niet meer" in card_texts(body["value"])
 
 
+async def test_an_unknown_or_forged_verb_submitted_gets_the_same_card_as_an_execute(
+    running_bot: RunningBot,
+) -> None:
+    """Action.Submit in a personal chat and Action.Execute answer a verb they do not know alike."""
+    user = running_bot.user()
+    _, body = await invoke(running_bot, user.executes("no-such", {}))
+    for forged in ("no-such", 7, None, {"verb": "menu"}, ["menu"], ""):
+        _, messages = await running_bot.send(user.presses({VERB_FIELD: forged, "id": 1}))
+        (card,) = cards(messages)
+        assert card == body["value"], forged
+        assert len(messages) == 1
+
+
+async def test_an_unknown_verb_in_the_middle_of_the_finder_leaves_the_finder_where_it_was(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    await running_bot.send(user.presses({VERB_FIELD: Verb.FINDER.value}))
+    _, messages = await running_bot.send(user.presses({VERB_FIELD: "no-such"}))
+    assert "Die knop werkt niet meer" in card_texts(cards(messages)[0])
+    _, messages = await running_bot.send(user.presses({"finder": "teammanager", "step": 1}))
+    assert "Vraag 2 van 4" in card_texts(cards(messages)[0])
+
+
 async def test_a_bureau_verb_pressed_in_a_personal_chat_is_refused(
     running_bot: RunningBot,
 ) -> None:
