@@ -11,7 +11,6 @@ from functools import partial
 from pathlib import Path
 
 from aiohttp import web
-from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,7 +63,7 @@ from services.help_desk import BureauChannel, HelpDesk
 from services.help_request_channel import CardTitles
 from services.quiet_hours import QuietHours
 from services.triage import Triage
-from storage.bot_state import FastConversationState, SqlStorage
+from storage.bot_state import FastConversationState, SqlStorage, StockConversationState
 from storage.breaker import breaker_for
 from storage.crypto import TextCipher, cipher_for
 from storage.db import create_engine, create_session_factory, ping
@@ -163,7 +162,7 @@ def build(
     applied = speedups.apply(speedups=settings.SPEEDUPS)
     storage = SqlStorage(session_factory)
     conversation_state = (
-        FastConversationState(storage) if applied.enabled else ConversationState(storage)
+        FastConversationState(storage) if applied.enabled else StockConversationState(storage)
     )
     catalog = catalog or _load_toolkit(settings)
     # Bad triage rules stop the bot here, like bad toolkit content, never in a chat.

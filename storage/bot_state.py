@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 from collections.abc import Iterable, Mapping, MutableMapping
+from contextvars import ContextVar
 from typing import Any, cast
 from uuid import uuid4
 
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 _ANY_ETAG = "*"
 # Set in a turn's state when its conversation's stored state could not be read and was replaced.
 STATE_RESET = "wegwijzer.state_reset"
+# While a StockConversationState loads: the keys SqlStorage.read found unreadable and left out.
+_LEFT_OUT: ContextVar[set[str] | None] = ContextVar("wegwijzer_unreadable_state", default=None)
 # eTags: a random prefix per process and a counter, unique without a system call per write.
 _ETAG_PREFIX = uuid4().hex[:16]
 _ETAG_COUNTER = itertools.count()
@@ -118,6 +121,22 @@ class FastConversationState(ConversationState):  # type: ignore[misc,unused-igno
         cached.hash = stored  # the write changed only the eTag, which the hash leaves out
 
 
+class StockConversationState(ConversationState):  # type: ignore[misc,unused-ignore]
+    """Botbuilder's own `ConversationState` (used when SPEEDUPS is off), loading and saving as
+    it always does; a turn whose stored state was unreadable is marked, as the fast one does, so
+    the user is told the conversation started over in both modes."""
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        left_out: set[str] = set()
+        token = _LEFT_OUT.set(left_out)
+        try:
+            await super().load(turn_context, force)
+        finally:
+            _LEFT_OUT.reset(token)
+        if left_out:  # read as absent: the stock state starts empty and overwrites it
+            turn_context.turn_state[STATE_RESET] = True
+
+
 def _loaded(turn_context: TurnContext, key: str, document: tuple[str, str]) -> _CachedState:
     try:
         return _CachedState(cast(dict[str, Any], _restore(*document)), stored=document[0])
@@ -160,6 +179,9 @@ class SqlStorage(Storage):  # type: ignore[misc,unused-ignore]  # botbuilder is 
                 items[key] = _restore(data, etag)
             except state_codec.UnreadableState:
                 log.warning("unreadable state left out: %s", key)  # read as absent
+                left_out = _LEFT_OUT.get()
+                if left_out is not None:
+                    left_out.add(key)
         return items
 
     async def read_documents(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -18,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.chat import TeamsUser
-from tests.web.conftest import RunningBot
+from bot.local_connector import LocalConnector
+from tests.web.conftest import RunningBot, start_bot
 from tests.web.test_messages import card_texts, cards
 
 CANARY = "tests.web.import_canary"
@@ -113,16 +113,28 @@ def payloads(marker: Path) -> dict[str, object]:
     }
 
 
-def _speedups_on() -> bool:
-    return os.environ.get("SPEEDUPS", "true").strip().lower() not in {"false", "0", "no", "off"}
-
-
 @pytest.mark.parametrize("payload", list(payloads(Path("x"))))
 async def test_stored_state_is_never_run_and_an_unreadable_one_starts_over(
     running_bot: RunningBot,
     tmp_path: Path,
     payload: str,
     caplog: pytest.LogCaptureFixture,
+) -> None:
+    """In the process's mode: `make test` has the speed-ups on, `make test-stock` off."""
+    await poisoned_state_starts_over(running_bot, tmp_path, payload, caplog)
+
+
+async def test_with_the_speed_ups_off_an_unreadable_state_also_says_it_started_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stock conversation state (SPEEDUPS=false) in whichever mode this process runs; its
+    Bot Framework internals stay as the process set them, only the state class differs."""
+    async for stock_bot in start_bot(tmp_path, LocalConnector(), SPEEDUPS=False):
+        await poisoned_state_starts_over(stock_bot, tmp_path, "reduce", caplog)
+
+
+async def poisoned_state_starts_over(
+    running_bot: RunningBot, tmp_path: Path, payload: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     marker = tmp_path / "ran"
     first, second = group_chat(running_bot)
@@ -131,10 +143,7 @@ async def test_stored_state_is_never_run_and_an_unreadable_one_starts_over(
     await store_state(running_bot.database_url, key, {"DialogState": poison})
     with caplog.at_level(logging.WARNING):
         messages = await shows_the_menu(running_bot, first)
-    if _speedups_on():
-        # Only the fast conversation state knows the turn whose state it replaced; the stock
-        # BotState reads an unreadable document as absent and starts over without a notice.
-        assert "opnieuw" in messages[0]["text"], "the user is told the conversation started over"
+    assert "opnieuw" in messages[0]["text"], "the user is told the conversation started over"
     assert not marker.exists(), "stored state ran a command"
     assert CANARY not in sys.modules, "stored state imported a module"
     assert key in caplog.text and "os.system" not in caplog.text and "py/" not in caplog.text
