@@ -264,7 +264,10 @@ def build(
     adapter.use(ShowTyping(delay=0.5, period=2.0))
     dispatcher, proactive_http = build_dispatcher(settings, engine, replies.templates, cipher)
     jobs = PeriodicJobs()
-    register_jobs(jobs, settings=settings, uow_factory=partial(UnitOfWork, session_factory))
+    # With the cipher: the help requests' jobs read their encrypted rows.
+    register_jobs(
+        jobs, settings=settings, uow_factory=partial(UnitOfWork, session_factory, cipher=cipher)
+    )
     return Wegwijzer(
         settings=settings,
         engine=engine,

@@ -18,6 +18,7 @@ from bot.periodic import PeriodicJobs
 from bot.settings import Settings
 from services.session_schedule import close_signups, mark_held
 from services.sessions import expire_offers
+from services.sla import SlaSettings, remind_in_channel
 from storage.types import utcnow
 from storage.uow import UnitOfWork
 
@@ -55,3 +56,19 @@ def register_jobs(
         run=partial(in_unit_of_work, uow_factory, pass_on_expired_offers),
     )
     jobs.add("session-status", every=60, run=partial(in_unit_of_work, uow_factory, session_status))
+
+    sla = SlaSettings(
+        claim_working_days=settings.HELP_CLAIM_WORKING_DAYS,
+        close_working_days=settings.HELP_CLOSE_WORKING_DAYS,
+    )
+
+    async def help_request_reminders(uow: UnitOfWork, now: datetime) -> None:
+        await remind_in_channel(uow=uow, sla=sla, now=now)
+
+    # Help requests (h19b): one not claimed, or not closed, in time is raised again in the thread
+    # of its card, once per period (the request's row notes it, with a conditional update).
+    jobs.add(
+        "help-request-sla",
+        every=600,
+        run=partial(in_unit_of_work, uow_factory, help_request_reminders),
+    )

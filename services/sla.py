@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.help_request_channel import channel_post_key, has_channel_post
 from services.help_requests import (
     AuditAction,
     AuditEntry,
@@ -21,6 +22,9 @@ from services.help_requests import (
     HelpRequestUnitOfWork,
     SlaPeriod,
 )
+from services.outbox import MessageKind, Recipient, queue_message
+
+REMINDER_TEMPLATE = "help_request_reminder"  # content/messages
 
 SATURDAY = 5
 
@@ -87,3 +91,29 @@ async def remind_overdue(
             await uow.commit()
             raised.append((request.id, period))
     return raised
+
+
+async def remind_in_channel(
+    *, uow: HelpRequestUnitOfWork, sla: SlaSettings, now: datetime
+) -> list[tuple[int, SlaPeriod]]:
+    """Raise every overdue request in the thread of its card in the Bureau's channel.
+
+    The periodic job (bot/jobs.py). A request that has no card (no channel was set when it came
+    in, and none was linked since) is noted as reminded all the same, without a message.
+    """
+
+    async def in_thread(
+        uow: HelpRequestUnitOfWork, request: HelpRequest, period: SlaPeriod
+    ) -> None:
+        if not await has_channel_post(uow, request.id):
+            return
+        await queue_message(
+            uow=uow,
+            to=Recipient.reply_to(channel_post_key(request.id)),
+            kind=MessageKind.BUREAU,
+            template=REMINDER_TEMPLATE,
+            data={"request": request.id, "period": period.value, "days": sla.working_days(period)},
+            key=f"{channel_post_key(request.id)}:reminder:{period.value}:{now.isoformat()}",
+        )
+
+    return await remind_overdue(uow=uow, sla=sla, now=now, queue=in_thread)

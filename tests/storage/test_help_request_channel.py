@@ -18,7 +18,8 @@ from services.help_request_channel import (
     has_channel_post,
     queue_channel_update,
 )
-from services.help_requests import HelpRequest, Status
+from services.help_requests import HelpRequest, SlaPeriod, Status
+from services.sla import SlaSettings, remind_in_channel
 from storage.models import OutboxMessage
 from tests.storage.test_help_requests import (
     ANNA,
@@ -149,3 +150,17 @@ def _stored(status: Status) -> HelpRequest:
         updated_at=MONDAY,
         closed_at=None,
     )
+
+
+async def test_an_overdue_request_without_a_card_is_noted_reminded_without_a_message(
+    new_uow: UowFactory,  # noqa: F811
+    db_session_factory: SessionFactory,
+) -> None:
+    async with new_uow() as uow:
+        request = await actions.submit(uow=uow, request=new_request(), now=MONDAY)
+
+    async with new_uow() as uow:
+        raised = await remind_in_channel(uow=uow, sla=SlaSettings(), now=MONDAY + timedelta(7))
+
+    assert raised == [(request.id, SlaPeriod.CLAIM)]
+    assert await outbox_rows(db_session_factory) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ from services.help_requests import (
     RequestKind,
     Suggestion,
 )
+from services.sla import SlaSettings, remind_in_channel
+from storage.db import create_session_factory
 from storage.models import OutboxMessage
+from storage.uow import UnitOfWork
 from tests.web.bureau import (
     BUREAU_TEAM,
     QUEUE_CHANNEL,
@@ -387,3 +392,31 @@ async def test_a_forged_bureau_submit_in_a_personal_chat_is_refused_logged_witho
     logged = "\n".join(r.getMessage() for r in ours)
     assert "press refused: verb help_request_reply" in logged
     assert SECRET not in logged and FATIMA not in logged
+
+
+async def test_an_unclaimed_request_is_raised_in_its_thread_once_per_period(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+    wegwijzer = bot.app[APP_KEY]
+    assert "help-request-sla" in [job.name for job in wegwijzer.jobs.jobs]
+    uow_factory = partial(
+        UnitOfWork, create_session_factory(wegwijzer.engine), cipher=wegwijzer.cipher
+    )
+    later = request.created_at + timedelta(days=7)  # past two working days, whatever the weekday
+
+    before = len(bot.connector.received)
+    for _ in range(2):  # the job runs again in the same period (or on another instance)
+        async with uow_factory() as uow:
+            await remind_in_channel(uow=uow, sla=SlaSettings(), now=later)
+    arrived = await bot.connector.wait_for(before + 1, seconds=10)
+
+    reminder = arrived[-1]
+    thread = f"{QUEUE_CHANNEL};messageid={post['id']}"
+    assert reminder["conversation"]["id"] == thread
+    assert reminder["text"] == (
+        f"Herinnering: hulpvraag {request.id} is na 2 werkdagen nog door niemand opgepakt."
+    )
+    reminders = [r for r in await outbox_rows(bot) if ":reminder:" in r.idempotency_key]
+    assert [r.idempotency_key.split(":")[4] for r in reminders] == ["claim"]
