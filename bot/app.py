@@ -41,7 +41,13 @@ from bot.roster import TeamRoster
 from bot.sender import ProactiveSender
 from bot.service_url import ServiceUrlPolicy
 from bot.session_actions import SessionActions
-from bot.session_files import CalendarFiles, calendar_links_for
+from bot.session_bureau import SessionBureauActions
+from bot.session_files import (
+    CalendarFiles,
+    ParticipantFiles,
+    calendar_links_for,
+    participant_links_for,
+)
 from bot.settings import Settings
 from bot.tagged_input import RefuseTaggedInput
 from bot.typing import ShowTyping
@@ -96,6 +102,7 @@ class Wegwijzer:
     dispatcher: Dispatcher
     jobs: PeriodicJobs  # reminders, expiries: bot/jobs.py registers them
     calendar_files: CalendarFiles  # the .ics behind the sessions' calendar links
+    participant_files: ParticipantFiles  # the Bureau's CSV behind a participant list's link
     proactive_http: ConnectorHttp
     cipher: TextCipher  # the help requests' free text, encrypted at rest
     help_desk: HelpDesk
@@ -224,6 +231,22 @@ def build(
             for theme in catalog.themes.values()
         },
     ).register(actions)
+    participant_links = participant_links_for(settings)
+    SessionBureauActions(
+        renderer=replies.renderer,
+        uow_factory=partial(UnitOfWork, session_factory),
+        rules=settings.session_rules(),
+        offers={
+            offer: {lang: catalog.item(offer).title(lang) for lang in LANGS}
+            for offer in catalog.offers_with_sessions()
+        },
+        participant_links=participant_links,
+    ).register(actions, channel_commands)
+    participant_files = ParticipantFiles(
+        links=participant_links,
+        renderer=replies.renderer,
+        store_factory=partial(UnitOfWork, session_factory),
+    )
     calendar_files = CalendarFiles(
         links=calendar_links,
         renderer=replies.renderer,
@@ -285,6 +308,7 @@ def build(
         dispatcher=dispatcher,
         jobs=jobs,
         calendar_files=calendar_files,
+        participant_files=participant_files,
         proactive_http=proactive_http,
         cipher=cipher,
         help_desk=help_desk,
@@ -420,6 +444,7 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", serve_metrics)
     app[APP_KEY].calendar_files.add_routes(app)
+    app[APP_KEY].participant_files.add_routes(app)
     if not settings.is_production:
         add_dev_chat(app, settings, app[APP_KEY].replies.templates)
     app.on_startup.append(_start_background)

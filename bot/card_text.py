@@ -53,6 +53,14 @@ def _elements(elements: list[dict[str, Any]], out: CardText) -> None:
             out.lines.append(f"[afbeelding: {element.get('altText', '')}]")
         elif kind in ("Container", "Column"):
             _elements(element.get("items", []), out)
+        elif kind == "Table":
+            for row in element.get("rows", []):
+                texts = []
+                for cell in row.get("cells", []):
+                    inner = CardText()
+                    _elements(cell.get("items", []), inner)
+                    texts.append(" ".join(inner.lines))
+                out.lines.append(" | ".join(texts))
         elif kind == "ColumnSet":
             for column in element.get("columns", []):
                 _elements(column.get("items", []), out)

@@ -141,7 +141,7 @@ class SessionActions:
         )
 
     async def cancel(self, press: Press) -> Reply:
-        session_id = _session_id(press.data)
+        session_id = session_id_of(press.data)
         async with self.uow_factory() as uow:
             cancelled = await cancel_registration(
                 uow=uow,
@@ -154,7 +154,7 @@ class SessionActions:
         return await self.mine(press, notice)
 
     async def accept(self, press: Press) -> Reply:
-        session_id = _session_id(press.data)
+        session_id = session_id_of(press.data)
         async with self.uow_factory() as uow:
             confirmed = await confirm_offer(
                 uow=uow,
@@ -177,7 +177,7 @@ class SessionActions:
         )
 
     async def evaluate(self, press: Press) -> Reply:
-        session_id = _session_id(press.data)
+        session_id = session_id_of(press.data)
         rating = _rating(press.data.get("rating"))
         if rating is None:
             async with self.uow_factory() as uow:
@@ -205,7 +205,7 @@ class SessionActions:
         return Reply(self.renderer.text(key, press.lang))
 
     async def _open_session(self, press: Press) -> SessionInfo | None:
-        session_id = _session_id(press.data)
+        session_id = session_id_of(press.data)
         async with self.uow_factory() as uow:
             session = await uow.sessions.get(session_id)
         if session is None or session.offer not in self.offers_with_sessions:
@@ -304,7 +304,7 @@ def _form_problem(values: Mapping[str, str]) -> str | None:
     return None
 
 
-def _session_id(data: Mapping[str, Any]) -> int:
+def session_id_of(data: Mapping[str, Any]) -> int:
     """The session a card is about; a card without a sensible one is stale (or forged)."""
     value = data.get("session")
     if isinstance(value, bool):

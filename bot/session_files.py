@@ -1,4 +1,5 @@
-"""Files the sessions' cards link to, served by the bot itself: a place's calendar invitation.
+"""Files the sessions' cards link to, served by the bot itself: a place's calendar invitation,
+and a session's participant list as CSV for the Bureau.
 
 Teams cannot attach a file to a bot's card, so a card's "Zet in je agenda" button is an
 `Action.OpenUrl` to `GET /sessions/calendar/<place>-<ticket>-<signature>.ics`. The link is
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,13 +23,22 @@ from bot.signed_links import SIGNATURE_PATTERN, LinkSigner, signer_for
 from content.render import Renderer, pick_lang
 from content.schema import Lang
 from services.calendar import InvitationText, filename, invitation, place_invitation
-from services.session_types import SessionInfo, SessionsStore
+from services.session_admin import participants_csv, session_lists
+from services.session_types import AMSTERDAM, SessionInfo, SessionsStore
 
 CALENDAR = "calendar"  # the links' purpose, signed with them
 CALENDAR_ROUTE = (
     r"/sessions/calendar/{registration:\d{1,9}}-{ticket:\d{1,9}}-"
     "{signature:" + SIGNATURE_PATTERN + "}.ics"
 )
+PARTICIPANTS = "participants"
+PARTICIPANTS_ROUTE = (
+    r"/sessions/participants/{session:\d{1,9}}-{expires:\d{1,12}}-"
+    "{signature:" + SIGNATURE_PATTERN + "}.csv"
+)
+# A participant list's download link is made for one Bureau member's press and soon stops
+# working: the list holds names, and a link can travel further than the channel.
+PARTICIPANTS_LINK_MINUTES = 15
 # Outbox messages about a place whose card gets the calendar button: those that add or move
 # the event, and those that take it out of the calendar again.
 CALENDAR_TEMPLATES = frozenset(
@@ -67,6 +77,73 @@ def calendar_links_for(settings: Settings) -> CalendarLinks:
     """The calendar links of this instance: its key and public address, from the settings."""
     signer = signer_for(settings.LINK_SIGNING_KEY, production=settings.is_production)
     return CalendarLinks(signer, settings.public_url())
+
+
+def participant_links_for(settings: Settings) -> ParticipantLinks:
+    """The participant lists' download links of this instance, from the settings."""
+    signer = signer_for(settings.LINK_SIGNING_KEY, production=settings.is_production)
+    return ParticipantLinks(signer, settings.public_url())
+
+
+@dataclass(frozen=True)
+class ParticipantLinks:
+    """Makes the short-lived signed download link of a session's participant list."""
+
+    signer: LinkSigner
+    public_url: str
+    minutes: int = PARTICIPANTS_LINK_MINUTES
+
+    def url(self, *, session_id: int, now: datetime, lang: Lang) -> str:
+        expires = int((now + timedelta(minutes=self.minutes)).timestamp())
+        signature = self.signer.sign(PARTICIPANTS, session_id, expires)
+        path = f"/sessions/participants/{session_id}-{expires}-{signature}.csv"
+        return f"{self.public_url.rstrip('/')}{path}?lang={lang}"
+
+
+@dataclass
+class ParticipantFiles:
+    """Serves the CSV behind a participant list's download link, while the link is valid."""
+
+    links: ParticipantLinks
+    renderer: Renderer
+    store_factory: StoreFactory
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(PARTICIPANTS_ROUTE, self.participants)
+
+    async def participants(self, request: web.Request) -> web.Response:
+        session_id = int(request.match_info["session"])
+        expires = int(request.match_info["expires"])
+        if not self.links.signer.verify(
+            request.match_info["signature"], PARTICIPANTS, session_id, expires
+        ):
+            raise web.HTTPNotFound
+        if self.clock().timestamp() > expires:
+            raise web.HTTPGone
+        lang = pick_lang(request.query.get("lang"))
+        async with self.store_factory() as uow:
+            lists = await session_lists(uow=uow, session_id=session_id)
+        if lists is None:
+            raise web.HTTPNotFound
+        text = self.renderer.templates.text
+        header = [
+            text(key, lang)
+            for key in ("bureau_col_name", "bureau_col_function", "bureau_col_directorate")
+        ]
+        day = lists.session.starts_at.astimezone(AMSTERDAM).date().isoformat()
+        file = text("bureau_lists_file", lang)
+        return web.Response(
+            body=participants_csv(lists.participants, header),
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": (
+                    f'attachment; filename="{lists.session.offer}-{day}-{file}.csv"'
+                ),
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 @dataclass

@@ -104,6 +104,7 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
             ),
         ),
         "session_evaluation": (("the question after", _fixed({"s": s})),),
+        **_bureau_samples(s, full),
         **{
             name: (("notice", _fixed(notice)),)
             for name in (
@@ -115,4 +116,91 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                 "session_reminder",
             )
         },
+    }
+
+
+def _bureau_samples(
+    s: dict[str, Any], full: dict[str, Any]
+) -> Mapping[str, tuple[tuple[str, Values], ...]]:
+    """The Bureau's session cards in its channel."""
+    people = [
+        {"id": n, "name": name, "function": "Teamleider", "directorate": "Belastingen"}
+        for n, name in enumerate(("Sam de Vries", "Noor El Amrani", "Jip Jansen"), start=1)
+    ]
+    form = {
+        "offer": "wethoudersgesprekken",
+        "date": "2026-10-15",
+        "time": "15:00",
+        "duration": "90",
+        "capacity": "8",
+        "location": "Amstelpark 22",
+        "theme": "Inclusief leidinggeven",
+        "questions": "Wat merk je sinds het rapport?",
+        "audience": "managers",
+        "deadline_date": "2026-10-12",
+        "deadline_time": "17:00",
+    }
+    offers = [{"id": "wethoudersgesprekken", "title": "Gesprek met de wethouder"}]
+    card = {"offer_title": "Gesprek met de wethouder", "waiting": 2, "notice": None}
+    return {
+        "bureau_sessions": (
+            ("two planned", _fixed({"count": 2, "more": False})),
+            ("none planned", _fixed({"count": 0, "more": False})),
+        ),
+        "session_bureau": (
+            ("open", _fixed({**card, "s": s})),
+            ("full, just changed", _fixed({**card, "s": full, "notice": "bureau_session_changed"})),
+            (
+                "cancelled",
+                _fixed({**card, "s": {**s, "status": "cancelled"}, "notice": None}),
+            ),
+        ),
+        "session_bureau_form": (
+            ("new", _fixed({"offers": offers, "values": {}, "problem": None, "session_id": None})),
+            (
+                "change, with a problem",
+                _fixed(
+                    {
+                        "offers": offers,
+                        "values": form,
+                        "problem": "bureau_session_capacity_too_low",
+                        "session_id": 1,
+                    }
+                ),
+            ),
+        ),
+        "session_bureau_lists": (
+            (
+                "places, an offer and a waiting list",
+                _fixed(
+                    {
+                        "s": s,
+                        "notice": None,
+                        "participants": people[:2],
+                        "offered": [{"line": "Jip Jansen: tot maandag 12 oktober om 17.00 uur"}],
+                        "waiting": [{"line": "1. Kim Bakker, Teamleider, Wonen"}],
+                        "removable": people,
+                        "csv_url": "http://127.0.0.1:3978/sessions/participants/1-1-"
+                        + "A" * 43
+                        + ".csv?lang=nl",
+                        "csv_minutes": 15,
+                    }
+                ),
+            ),
+            (
+                "nobody yet",
+                _fixed(
+                    {
+                        "s": s,
+                        "notice": "bureau_lists_removed",
+                        "participants": [],
+                        "offered": [],
+                        "waiting": [],
+                        "removable": [],
+                        "csv_url": None,
+                        "csv_minutes": 15,
+                    }
+                ),
+            ),
+        ),
     }

@@ -43,6 +43,14 @@ class Verb(StrEnum):
     SESSION_CANCEL = "session_cancel"
     SESSION_ACCEPT = "session_accept"
     SESSION_EVALUATE = "session_evaluate"
+    # Sessions: the Bureau's buttons in its channel (Universal Actions, Bureau members only).
+    SESSION_NEW = "session_new"  # the form to plan one
+    SESSION_CREATE = "session_create"
+    SESSION_EDIT = "session_edit"  # the form to change one
+    SESSION_CHANGE = "session_change"
+    SESSION_CALL_OFF = "session_call_off"
+    SESSION_PARTICIPANTS = "session_participants"
+    SESSION_REMOVE = "session_remove"
     # Help requests: the requester's buttons in their personal chat.
     MY_HELP_REQUESTS = "my_help_requests"
     HELP_REQUEST_WITHDRAW = "help_request_withdraw"
