@@ -234,8 +234,7 @@ async def test_a_csv_link_is_signed_and_short_lived(bot: RunningBot) -> None:
     links = bot.app[APP_KEY].participant_files.links
     stale = links.url(session_id=session.id, now=datetime.now(UTC) - timedelta(hours=1), lang="nl")
     fresh = links.url(session_id=session.id, now=datetime.now(UTC), lang="nl")
-    signature = urlsplit(fresh).path.rsplit("-", 1)[1]
-    expires = urlsplit(fresh).path.rsplit("-", 2)[1]
+    _, expires, signature = urlsplit(fresh).path.rsplit("/", 1)[1].split("-", 2)
 
     async def status(path: str) -> int:
         async with bot.http.get(bot.url + path) as response:

@@ -85,7 +85,7 @@ async def test_a_changed_or_forged_link_is_not_found(running_bot: RunningBot) ->
     _, other = await signed_up_link(running_bot, session)
     path = urlsplit(url).path
     registration, ticket, signature = path.rsplit("/", 1)[1].removesuffix(".ics").split("-", 2)
-    other_signature = urlsplit(other).path.rsplit("-", 1)[1]
+    other_signature = urlsplit(other).path.rsplit("/", 1)[1].split("-", 2)[2]
 
     for forged in (
         f"/sessions/calendar/{registration}-{ticket}-{'A' * 43}.ics",
