@@ -45,6 +45,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from bot.outbox_metrics import PAUSED_SECONDS, PAUSES, RETRIES, SENDING, SENDS, cause_of
 from bot.pacing import TenantRate
 from bot.sender import Failed, Outcome, RetryAfter, Sent, Unreachable
 from bot.settings import OUTBOX_LEASE_MARGIN
@@ -159,9 +160,13 @@ class SendingRole:
 
 @dataclass
 class DispatchCounts:
-    """What this dispatcher did since it started, by outcome (for /metrics and logs)."""
+    """What this dispatcher did since it started, by outcome (for the CLI, and on /metrics)."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        self.outcomes[outcome] += n
+        SENDS.labels(outcome).inc(n)
 
 
 class Dispatcher:
@@ -221,12 +226,15 @@ class Dispatcher:
             except TimeoutError:
                 log.warning("outbox: dispatcher did not stop in time; its leases will expire")
         await self.role.release()
+        SENDING.set(0)
 
     async def run(self) -> None:
         """Send what is due, again and again, while this instance holds the sending role."""
         while not self._stopping.is_set():
             try:
-                sent = await self.run_once() if await self.role.hold() else 0
+                held = await self.role.hold()
+                SENDING.set(1 if held else 0)
+                sent = await self.run_once() if held else 0
             except Exception:
                 log.exception("outbox: dispatch round failed; trying again")
                 sent = 0
@@ -307,6 +315,7 @@ class Dispatcher:
                     message.id, owner=self.owner, until=self.quiet_hours.next_allowed(now)
                 )
                 await uow.commit()
+            self.counts.add("deferred")
             return
         if not await self._wait_turn(message):
             await self._release(message)
@@ -380,7 +389,10 @@ class Dispatcher:
         """
         if isinstance(outcome, RetryAfter) and outcome.seconds is not None:
             # Throttled: every send waits, and this message goes first when the pause ends.
-            self._paused_until = max(self._paused_until, time.monotonic() + outcome.seconds)
+            now, until = time.monotonic(), time.monotonic() + outcome.seconds
+            PAUSES.inc()
+            PAUSED_SECONDS.inc(max(0.0, until - max(now, self._paused_until)))
+            self._paused_until = max(self._paused_until, until)
             log.warning("outbox: throttled by Teams; pausing %.1f s", outcome.seconds)
         self._outcomes.append((message, outcome))
         if self._writer is None or self._writer.done():
@@ -427,7 +439,7 @@ class Dispatcher:
                 owner=self.owner,
                 now=now,
             )
-            self.counts.outcomes["sent"] += len(plain_sent)
+            self.counts.add("sent", len(plain_sent))
         for message, outcome in batch:
             if not (isinstance(outcome, Sent) and outcome.new_reference is None):
                 await self._write(uow, message, outcome, now)
@@ -448,7 +460,7 @@ class Dispatcher:
                 log.warning("outbox: message %s was sent after its lease ran out", message.id)
             if outcome.new_reference is not None:
                 await uow.conversations.upsert(outcome.new_reference)
-            self.counts.outcomes["sent"] += 1
+            self.counts.add("sent")
         elif isinstance(outcome, RetryAfter):
             await self._retry(outbox, message, outcome, now)
         elif isinstance(outcome, Unreachable):
@@ -457,12 +469,12 @@ class Dispatcher:
             )
             if message.reference is not None and outcome.reason.startswith("http"):
                 await outbox.mark_unreachable(scope=message.scope, owner=message.owner, now=now)
-            self.counts.outcomes["unreachable"] += 1
+            self.counts.add("unreachable")
         else:
             await outbox.mark_done(
                 message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
             )
-            self.counts.outcomes["failed"] += 1
+            self.counts.add("failed")
 
     async def _retry(
         self,
@@ -479,14 +491,14 @@ class Dispatcher:
                 reason=outcome.reason,
                 counts=False,
             )
-            self.counts.outcomes["throttled"] += 1
+            self.counts.add("throttled")
             return
         attempt = message.attempts + 1
         if attempt >= self.limits.max_attempts:
             await outbox.mark_done(
                 message.id, owner=self.owner, state=OutboxState.FAILED, reason=outcome.reason
             )
-            self.counts.outcomes["failed"] += 1
+            self.counts.add("failed")
             return
         state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
         state.attempt_number = attempt
@@ -494,7 +506,8 @@ class Dispatcher:
         await outbox.mark_retry(
             message.id, owner=self.owner, at=now + timedelta(seconds=delay), reason=outcome.reason
         )
-        self.counts.outcomes["retried"] += 1
+        RETRIES.labels(cause_of(outcome.reason)).inc()
+        self.counts.add("retried")
 
     async def _finish(
         self,
@@ -512,7 +525,7 @@ class Dispatcher:
                 message.id, owner=self.owner, state=outcome, reason=reason, counts=counts
             )
             await uow.commit()
-        self.counts.outcomes[outcome.value] += 1
+        self.counts.add(outcome.value)
 
     async def _release(self, message: ClaimedMessage) -> None:
         async with UnitOfWork(self._session_factory) as uow:

@@ -3,7 +3,7 @@
 To add one: write the work as a service function that takes a unit of work and `now`, guarded
 by the database (conditional updates, unique keys, outbox keys), and add a line below, e.g.
 
-    jobs.add("offer-expiry", every=60, run=partial(_in_unit_of_work, uow_factory, expire))
+    jobs.add("offer-expiry", every=60, run=partial(in_unit_of_work, uow_factory, expire))
 
 A job's name is short and fixed (it labels `/metrics`); `every` is in seconds.
 """
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 
+from bot.outbox_metrics import FIGURES_EVERY, refresh_outbox_figures
 from bot.periodic import PeriodicJobs
 from bot.settings import Settings
 from services.session_schedule import close_signups, mark_held
@@ -39,6 +40,13 @@ def register_jobs(
 ) -> None:
     """Add every periodic job of the bot to `jobs` (called once, when the app is built)."""
     # Each job's owner adds one line here (see the module's docstring).
+    # The outbox's state for /metrics (bot/outbox_metrics.py): a read, from the start.
+    jobs.add(
+        "outbox-figures",
+        every=FIGURES_EVERY,
+        run=partial(in_unit_of_work, uow_factory, refresh_outbox_figures),
+        first_after=0,
+    )
     rules = settings.session_rules()
 
     async def pass_on_expired_offers(uow: UnitOfWork, now: datetime) -> None:
