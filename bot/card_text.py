@@ -13,6 +13,7 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)  # (title, value)
     multi: bool = False
     value: str = ""  # what the card fills in already
+    show_card: str | None = None  # the Action.ShowCard it is in, if any
 
 
 @dataclass
@@ -23,6 +24,11 @@ class Button:
     verb: str | None = None
     url: str | None = None
     sends_inputs: bool = True
+    show_card: str | None = None  # the Action.ShowCard it is in: it sends that card's inputs
+
+    def sends(self, field_: Input) -> bool:
+        """Whether pressing this button sends that input (the card's own, or its show card's)."""
+        return self.sends_inputs and field_.show_card in (None, self.show_card)
 
 
 @dataclass
@@ -40,7 +46,7 @@ def card_text(card: dict[str, Any]) -> CardText:
     return out
 
 
-def _elements(elements: list[dict[str, Any]], out: CardText) -> None:
+def _elements(elements: list[dict[str, Any]], out: CardText, show_card: str | None = None) -> None:
     for element in elements:
         kind = element.get("type")
         if kind == "TextBlock":
@@ -52,7 +58,7 @@ def _elements(elements: list[dict[str, Any]], out: CardText) -> None:
         elif kind == "Image":
             out.lines.append(f"[afbeelding: {element.get('altText', '')}]")
         elif kind in ("Container", "Column"):
-            _elements(element.get("items", []), out)
+            _elements(element.get("items", []), out, show_card)
         elif kind == "Table":
             for row in element.get("rows", []):
                 texts = []
@@ -63,14 +69,14 @@ def _elements(elements: list[dict[str, Any]], out: CardText) -> None:
                 out.lines.append(" | ".join(texts))
         elif kind == "ColumnSet":
             for column in element.get("columns", []):
-                _elements(column.get("items", []), out)
+                _elements(column.get("items", []), out, show_card)
         elif kind == "ActionSet":
-            _actions(element.get("actions", []), out)
+            _actions(element.get("actions", []), out, show_card)
         elif isinstance(kind, str) and kind.startswith("Input."):
-            _input(element, out)
+            _input(element, out, show_card)
 
 
-def _input(element: dict[str, Any], out: CardText) -> None:
+def _input(element: dict[str, Any], out: CardText, show_card: str | None = None) -> None:
     label = str(element.get("label") or element.get("placeholder") or element["id"])
     choices = [(str(c["title"]), str(c["value"])) for c in element.get("choices", [])]
     if element.get("type") == "Input.Toggle":
@@ -86,17 +92,20 @@ def _input(element: dict[str, Any], out: CardText) -> None:
             choices=choices,
             multi=bool(element.get("isMultiSelect")),
             value="" if value is None else str(value),
+            show_card=show_card,
         )
     )
     out.lines.append(f"  <invoerveld: {label}>")
 
 
-def _actions(actions: list[dict[str, Any]], out: CardText) -> None:
+def _actions(actions: list[dict[str, Any]], out: CardText, show_card: str | None = None) -> None:
     for action in actions:
         kind = str(action.get("type"))
         if kind == "Action.ShowCard":
-            _elements(action.get("card", {}).get("body", []), out)
-            _actions(action.get("card", {}).get("actions", []), out)
+            # Its inputs and buttons, shown in line: each of its buttons sends its inputs.
+            inner = str(action.get("title", ""))
+            _elements(action.get("card", {}).get("body", []), out, inner)
+            _actions(action.get("card", {}).get("actions", []), out, inner)
             continue
         out.buttons.append(
             Button(
@@ -106,5 +115,6 @@ def _actions(actions: list[dict[str, Any]], out: CardText) -> None:
                 verb=action.get("verb"),
                 url=action.get("url"),
                 sends_inputs=str(action.get("associatedInputs", "auto")).lower() != "none",
+                show_card=show_card,
             )
         )

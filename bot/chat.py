@@ -22,7 +22,15 @@ import aiohttp
 from aiohttp import web
 
 from bot.card_text import Button, CardText, Input, card_text
-from bot.chat_seats import BUREAU_MEMBER_ID, MANAGER_ID, ChannelMember, Seat, chat_settings
+from bot.chat_seats import (
+    BUREAU_MEMBER_ID,
+    BUREAU_MEMBER_NAME,
+    MANAGER_ID,
+    MANAGER_NAME,
+    ChannelMember,
+    Seat,
+    chat_settings,
+)
 from bot.chat_user import BOT_ID, TeamsUser
 from bot.local_connector import LocalConnector
 from bot.settings import Settings
@@ -127,27 +135,33 @@ class TerminalChat:
         """Send one activity as the current person, wait for the outbox, show what came."""
         _, body = await post(self._http, self.seat.user, activity)
         await self._settle()
-        shown = self.show_new()
-        answered = isinstance(body, dict) and body.get("type") == ADAPTIVE_CARD
-        if pressed is not None and answered and pressed.activity_id not in _ids(shown):
-            # The invoke's answer, the card as it is now for the one who pressed, when the
-            # card itself was not updated in the conversation (a refusal, say).
-            message = {
+        answer = None
+        if pressed is not None and isinstance(body, dict) and body.get("type") == ADAPTIVE_CARD:
+            # The invoke's answer: the card as the one who pressed sees it now (with a word
+            # for them, or a refusal), in place of the update everyone else sees.
+            answer = {
                 "type": "message",
                 "id": pressed.activity_id,
                 "conversation": {"id": pressed.conversation_id},
                 "attachments": [{"contentType": ADAPTIVE_CARD, "content": body["value"]}],
             }
-            self.seat.cards = _show([message], first=1) or self.seat.cards
+        self.show_new(answer)
 
-    def show_new(self) -> list[ShownCard]:
-        """Print what reached the current person since they last looked; announce the rest."""
+    def show_new(self, answer: dict[str, Any] | None = None) -> list[ShownCard]:
+        """Print what reached the current person since they last looked; announce the rest.
+
+        `answer` is a pressed card's answer for the presser: it stands in for that card's update.
+        """
         received = list(self._connector.received)
         methods = [method for method, _, _ in self._connector.requests]
         seat = self.seat
         mine = [i for i in range(seat.seen, len(received)) if seat.owns(received[i])]
-        activities = [received[i] for i in mine]
+        if answer is not None:
+            mine = [i for i in mine if methods[i] != "PUT" or received[i].get("id") != answer["id"]]
+        activities = [received[i] for i in mine] + ([answer] if answer is not None else [])
         updates = frozenset(n for n, i in enumerate(mine) if methods[i] == "PUT")
+        if answer is not None:
+            updates |= {len(mine)}
         shown = _show(activities, first=1, updates=updates)
         seat.seen = seat.announced = len(received)
         if shown:
@@ -183,7 +197,7 @@ class TerminalChat:
         if button.kind == "Action.OpenUrl":
             print(f"(opent in de browser: {button.url})")  # noqa: T201
             return
-        fields = card.text.inputs if button.sends_inputs else []
+        fields = [field_ for field_ in card.text.inputs if button.sends(field_)]
         data = {**button.data, **{field_.id: _ask_input(field_) for field_ in fields}}
         user = self.seat.user
         if isinstance(user, ChannelMember):
@@ -201,10 +215,6 @@ class TerminalChat:
         if card.activity_id:
             activity["replyToId"] = card.activity_id
         await self.send(activity, pressed=card)
-
-
-def _ids(cards: list[ShownCard]) -> set[str | None]:
-    return {card.activity_id for card in cards}
 
 
 def _is_message(activity: dict[str, Any]) -> bool:
@@ -237,6 +247,7 @@ async def _converse(settings: Settings, locale: str, *, as_bureau: bool) -> int:
         tenant,
         locale,
         aad_object_id=BUREAU_MEMBER_ID,
+        name=BUREAU_MEMBER_NAME,
         conversation_id=settings.BUREAU_CHANNEL_ID,
         team_id=settings.BUREAU_TEAM_ID,
         channel_id=settings.BUREAU_CHANNEL_ID,
@@ -249,7 +260,9 @@ async def _converse(settings: Settings, locale: str, *, as_bureau: bool) -> int:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     bot_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
-    manager = TeamsUser(bot_url, connector.url, tenant, locale, aad_object_id=MANAGER_ID)
+    manager = TeamsUser(
+        bot_url, connector.url, tenant, locale, aad_object_id=MANAGER_ID, name=MANAGER_NAME
+    )
     bureau.bot_url, bureau.service_url = bot_url, connector.url
     seats = [Seat("leidinggevende", manager), Seat("Bureau-medewerker", bureau)]
     print(  # noqa: T201

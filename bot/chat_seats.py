@@ -22,6 +22,9 @@ LOCAL_TEAM = "19:wegwijzer-local-bureau@thread.tacv2"
 MANAGER_ID = "00000000-0000-4000-8000-0000000c0001"
 BUREAU_MEMBER_ID = "00000000-0000-4000-8000-0000000c0b01"
 BOT_NAME = "Wegwijzer I&D"
+# Made-up names, so the Bureau's card shows who asked and who handles it, as in Teams.
+MANAGER_NAME = "Sam Jansen (lokaal)"
+BUREAU_MEMBER_NAME = "Noor Bakker (lokaal)"
 _threads = itertools.count(1)
 
 
@@ -91,8 +94,12 @@ class ChannelMember(TeamsUser):
         )
 
     def account(self) -> dict[str, str]:
-        """The member as Teams' member calls list them (no name: the bot needs none)."""
-        return {"id": f"29:{self.aad_object_id}", "aadObjectId": self.aad_object_id}
+        """The member as Teams' member calls list them."""
+        return {
+            "id": f"29:{self.aad_object_id}",
+            "aadObjectId": self.aad_object_id,
+            "name": self.name,
+        }
 
 
 @dataclass

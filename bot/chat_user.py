@@ -19,6 +19,7 @@ class TeamsUser:
     locale: str = "nl-NL"
     aad_object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     conversation_id: str = field(default_factory=lambda: f"a:local-{uuid.uuid4().hex}")
+    name: str = ""  # the display name Teams sends along (`from.name`), if any
 
     def activity(self, **fields: Any) -> dict[str, Any]:
         """A Teams-shaped activity from this user, as the Bot Connector would post it."""
@@ -28,7 +29,11 @@ class TeamsUser:
             "timestamp": "2026-11-23T10:00:00.000Z",
             "channelId": "msteams",
             "serviceUrl": self.service_url,
-            "from": {"id": f"29:{self.aad_object_id}", "aadObjectId": self.aad_object_id},
+            "from": {
+                "id": f"29:{self.aad_object_id}",
+                "aadObjectId": self.aad_object_id,
+                **({"name": self.name} if self.name else {}),
+            },
             "recipient": {"id": BOT_ID},
             "conversation": {
                 "id": self.conversation_id,

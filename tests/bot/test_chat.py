@@ -80,3 +80,34 @@ def test_chat_can_start_as_the_bureau(tmp_path: Path) -> None:
     out = chat(tmp_path, ["koppel", "/wissel"], extra=("--as-bureau",))
 
     assert out.index("Dit kanaal is nu gekoppeld.") < out.index("Welkom bij Wegwijzer I&D")
+
+
+def test_chat_walks_a_help_request_round_trip_between_manager_and_bureau(tmp_path: Path) -> None:
+    out = chat(
+        tmp_path,
+        [
+            *ASK,
+            "/wissel",  # the Bureau member, in the channel: the request's card is there
+            "1",  # Oppakken
+            "3",  # Stuur antwoord (the card's reply input)
+            "Hoe groot is je team?",
+            "/wissel",  # the manager: two notices, the second with the reply
+            "3",  # Antwoorden, on the reply's notice
+            "1",  # Stuur antwoord
+            "Twaalf mensen.",
+            "/wissel",  # the Bureau member: the answer in the card's thread
+        ],
+    )
+
+    bureau_sees = out.index("== Je bent nu de Bureau-medewerker. ==")
+    assert "Hulpvraag 1: Vraag aan het Bureau" in out[bureau_sees:]
+    assert "Opgepakt door: Noor Bakker (lokaal)" in out
+    assert "Gevraagd door: Sam Jansen (lokaal)" in out
+    manager_sees = out.index("== Je bent nu de leidinggevende. ==")
+    assert "Een medewerker van Bureau I&D behandelt je hulpvraag nu." in out[manager_sees:]
+    assert "Hoe groot is je team?" in out[manager_sees:]
+    assert "Noor" not in out[manager_sees : out.index("Je antwoord is naar het Bureau gestuurd.")]
+    thread = out.rindex("== Je bent nu de Bureau-medewerker. ==")
+    assert "Antwoord van de aanvrager op hulpvraag 1" in out[thread:]
+    assert "Twaalf mensen." in out[thread:]
+    assert "Traceback" not in out
