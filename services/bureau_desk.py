@@ -14,10 +14,19 @@ from typing import Any
 
 from services import help_request_actions as actions
 from services.help_request_actions import ClaimOutcome, HelpRequestRefused, Refusal
-from services.help_request_channel import CardTitles, channel_card_data
+from services.help_request_channel import (
+    CardTitles,
+    channel_card_data,
+    channel_post_key,
+    has_channel_post,
+)
 from services.help_requests import HelpRequest, HelpRequestUnitOfWork, Person, Status
+from services.outbox import MessageKind, Recipient, queue_message
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[HelpRequestUnitOfWork]]
+# In the thread of the request's card: what the Bureau wrote, for colleagues to read back.
+THREAD_REPLY = "help_request_thread_reply"
+THREAD_NOTE = "help_request_thread_note"
 
 
 def _now() -> datetime:
@@ -70,13 +79,42 @@ class BureauDesk:
             )
 
     async def reply(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+        """Relay a reply to the requester; the card's thread shows it to the Bureau too."""
+        now = self._clock()
         async with self._uow_factory() as uow:
+            # Queued first: the reply's own commit keeps both, a refusal neither.
+            await _in_thread(uow, request_id, THREAD_REPLY, actor, text, now)
             return await actions.reply(
-                uow=uow, request_id=request_id, actor=actor, text=text, now=self._clock()
+                uow=uow, request_id=request_id, actor=actor, text=text, now=now
             )
 
     async def note(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+        """Keep an internal note; it appears in the card's thread, never to the requester."""
+        now = self._clock()
         async with self._uow_factory() as uow:
+            await _in_thread(uow, request_id, THREAD_NOTE, actor, text, now)
             return await actions.note(
-                uow=uow, request_id=request_id, actor=actor, text=text, now=self._clock()
+                uow=uow, request_id=request_id, actor=actor, text=text, now=now
             )
+
+
+async def _in_thread(
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    template: str,
+    author: Person,
+    text: str,
+    now: datetime,
+) -> None:
+    """Queue a reply or note in the thread of the request's card (sealed), if it has one."""
+    if not text.strip() or not await has_channel_post(uow, request_id):
+        return
+    await queue_message(
+        uow=uow,
+        to=Recipient.reply_to(channel_post_key(request_id)),
+        kind=MessageKind.BUREAU,
+        template=template,
+        data={"request": request_id, "name": author.name, "text": text.strip()},
+        key=f"{channel_post_key(request_id)}:{template}:{author.id}:{now.isoformat()}",
+        private=("name", "text"),
+    )

@@ -304,6 +304,7 @@ async def test_a_reply_goes_to_the_requester_sealed_and_a_note_stays_inside(
     await link_channel(bot)
     request, post = await posted(bot)
     reply, note = "Kun je me bellen op dinsdag?", "Lijkt op de vraag van vorige week"
+    before = len(bot.connector.received)
 
     replied = await press(
         bot, member(bot), Verb.HELP_REQUEST_REPLY, {"request": request.id, "reply": reply}, post
@@ -317,6 +318,21 @@ async def test_a_reply_goes_to_the_requester_sealed_and_a_note_stays_inside(
     to_requester = [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id]
     assert [r.template for r in to_requester] == ["help_request_notice"]
     assert all(reply not in r.data and note not in r.data for r in await outbox_rows(bot))
+    # Both in the card's thread, for colleagues to read back; the note only there.
+    thread = f"{QUEUE_CHANNEL};messageid={post['id']}"
+
+    def in_thread() -> list[str]:
+        received = bot.connector.received[before:]
+        return [a["text"] for a in received if a["conversation"]["id"] == thread and a.get("text")]
+
+    for _ in range(100):  # the dispatcher sends them a second apart (one conversation)
+        if len(in_thread()) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert in_thread() == [
+        f"Fatima antwoordde de aanvrager: {reply}",
+        f"Notitie van Fatima (de aanvrager ziet dit niet): {note}",
+    ]
 
 
 async def test_an_empty_reply_is_refused_and_nothing_is_sent(bot: RunningBot) -> None:
