@@ -436,3 +436,55 @@ async def test_an_unclaimed_request_is_raised_in_its_thread_once_per_period(
     )
     reminders = [r for r in await outbox_rows(bot) if ":reminder:" in r.idempotency_key]
     assert [r.idempotency_key.split(":")[4] for r in reminders] == ["claim"]
+
+
+BUREAU_VERBS = [
+    (Verb.HELP_REQUEST_REFRESH, {}),
+    (Verb.HELP_REQUEST_CLAIM, {}),
+    (Verb.HELP_REQUEST_ASSIGN_FORM, {}),
+    (Verb.HELP_REQUEST_ASSIGN, {"assignee": BRAM}),
+    (Verb.HELP_REQUEST_STATUS, {"status": "closed"}),
+    (Verb.HELP_REQUEST_REPLY, {"reply": "Hallo"}),
+    (Verb.HELP_REQUEST_NOTE, {"note": "Intern"}),
+]
+
+
+async def test_every_bureau_verb_executed_from_a_personal_chat_is_refused(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, _ = await posted(bot)
+    fatima = member(bot)  # a Bureau member, but in her personal chat with the bot
+
+    for verb, data in BUREAU_VERBS:
+        activity = fatima.executes(verb, {"request": request.id, **data})
+        async with bot.http.post(bot.url + "/api/messages", json=activity) as response:
+            body = await response.json()
+        assert "Dat mag je hier niet doen" in card_texts(body["value"]), verb
+
+    [stored] = await bot.app[APP_KEY].help_desk.mine(REQUESTER.id)
+    assert (stored.status.value, stored.claimed_by, stored.assigned_to) == ("new", None, None)
+    assert [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id] == []
+
+
+async def test_a_card_of_a_request_that_is_gone_says_it_is_out_of_date(bot: RunningBot) -> None:
+    await link_channel(bot)
+    _, post = await posted(bot)
+
+    card = await press(bot, member(bot), Verb.HELP_REQUEST_CLAIM, {"request": 999}, post)
+
+    assert "Deze kaart is niet meer actueel" in card_texts(card)
+
+
+async def test_a_bureau_member_with_english_teams_gets_the_card_in_english(
+    bot: RunningBot,
+) -> None:
+    await link_channel(bot)
+    request, post = await posted(bot)
+
+    card = await press(
+        bot, member(bot, locale="en-US"), Verb.HELP_REQUEST_CLAIM, {"request": request.id}, post
+    )
+
+    assert "You have claimed this help request." in card_texts(card)
+    assert facts(card)["Status"] == "In progress"
