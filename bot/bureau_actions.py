@@ -140,7 +140,8 @@ class BureauActions:
         )
 
     async def _card(self, press: Press, request: HelpRequest, notice: str | None = None) -> Message:
-        viewers = [m.id for m in await self._members(press)]
+        # Teams refreshes the card by itself for these (user MRIs, at most 60).
+        viewers = [m.mri for m in await self._members(press) if m.mri]
         data = self.desk.card_data(request, viewers=viewers, notice=notice)
         return self.renderer.card(CHANNEL_CARD, press.lang, **data)
 

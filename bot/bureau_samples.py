@@ -77,7 +77,7 @@ def _card(request: HelpRequest, *, days: int = 0, notice: str | None = None) -> 
         request,
         now=_AT + timedelta(days=days),
         titles=_TITLES,
-        viewers=["sample-bureau-1", "sample-bureau-2"],
+        viewers=["29:sample-bureau-1", "29:sample-bureau-2"],
         notice=kit.text(notice, name="Fatima") if notice else None,
     )
 

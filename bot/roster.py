@@ -30,10 +30,12 @@ MAX_PAGES = 100  # 50,000 members: far beyond any team, and an end to a connecto
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A member of the team: the aadObjectId, and the display name (for the card, never logs)."""
+    """A member of the team: the aadObjectId, the display name (for the card, never logs), and
+    the Teams user id (MRI, "29:..."), which a card's `refresh.userIds` names people by."""
 
     id: str
     name: str
+    mri: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ class TeamRoster:
             for account in page.members or ():
                 if account.aad_object_id:
                     members[account.aad_object_id] = Member(
-                        id=account.aad_object_id, name=account.name or ""
+                        id=account.aad_object_id, name=account.name or "", mri=account.id or ""
                     )
             token = page.continuation_token
             if not token:

@@ -54,7 +54,8 @@ def channel_card_data(
     viewers: Sequence[str] = (),
     notice: str | None = None,
 ) -> dict[str, Any]:
-    """The values the channel card renders from; `viewers` are the Bureau's ids, for refresh."""
+    """The values the channel card renders from; `viewers`: the Bureau's Teams user ids (MRIs),
+    whose view of the card Teams refreshes by itself."""
     return {
         "request": request.id,
         "kind": request.kind.value,

@@ -202,7 +202,8 @@ async def test_claiming_updates_the_card_for_everyone_and_tells_the_presser(
     everyone = card_of(edit)
     assert facts(everyone)["Opgepakt door"] == "Fatima"
     assert "opgepakt." not in card_texts(everyone)  # the presser's line is theirs alone
-    assert everyone["refresh"]["userIds"] == [BRAM, FATIMA]  # the roster, by name
+    # The roster (sorted by name), as Teams names users: their MRIs.
+    assert everyone["refresh"]["userIds"] == [f"29:{BRAM}", f"29:{FATIMA}"]
 
 
 async def test_the_second_to_claim_sees_who_has_it_and_changes_nothing(bot: RunningBot) -> None:
