@@ -144,6 +144,9 @@ async def test_the_sessions_command_posts_a_card_for_each_planned_session(
     assert "Taal en toon" in lines(shown[2])
     assert button(shown[1:2], "Participants and waiting list").data["session"] == first.id
 
+    _, new = await execute(bot, member(bot, locale="en-US"), Verb.SESSION_NEW)
+    assert "Plan a new session" in lines(new[0])
+
 
 async def test_a_change_reaches_everyone_signed_up(bot: RunningBot) -> None:
     session = await plan(bot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -212,3 +213,22 @@ def _details(session: SessionInfo) -> dict[str, Any]:
             "signup_deadline",
         )
     }
+
+
+async def test_the_reminders_queued_for_a_place_get_its_link_when_they_are_sent(
+    running_bot: RunningBot,
+) -> None:
+    session = await plan(running_bot)
+    user, url = await signed_up_link(running_bot, session)
+    reminders = [m for m in await outbox(running_bot, user.aad_object_id) if m.kind == "reminder"]
+    links = running_bot.app[APP_KEY].calendar_files.links
+    renderer = running_bot.app[APP_KEY].replies.renderer
+
+    for reminder in reminders:
+        data = json.loads(reminder.data)
+        values = links.values_for(reminder.template, data, "nl")
+        card = card_text(renderer.card(reminder.template, "nl", **data, **values).card)
+        assert next(b.url for b in card.buttons if b.title == CALENDAR) == url
+        assert any(b.title == "Meld me af" for b in card.buttons)
+    assert len(reminders) == 2
+    assert links.values_for("session_place_offered", json.loads(reminders[0].data), "nl") == {}
