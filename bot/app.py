@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -138,11 +138,14 @@ def build_dialogs(
     )
 
 
-def card_titles(catalog: Catalog) -> CardTitles:
+def card_titles(
+    catalog: Catalog, known_viewers: Callable[[], Sequence[str]] | None = None
+) -> CardTitles:
     """The toolkit's theme and offer titles in every language, for the Bureau's cards."""
     return CardTitles(
         themes={t.id: {lang: t.title(lang) for lang in LANGS} for t in catalog.themes.values()},
         offers={o.id: {lang: o.title(lang) for lang in LANGS} for o in catalog.offers.values()},
+        known_viewers=known_viewers or (lambda: ()),
     )
 
 
@@ -196,7 +199,7 @@ def build(
         uow_factory=help_desk_uow,
         triage=Triage(rules=triage_rules, catalog=catalog, search=search),
         channel=bureau_channel,
-        titles=card_titles(catalog),
+        titles=card_titles(catalog, partial(roster.known_mris, settings.BUREAU_TEAM_ID)),
     )
     register_bureau_commands(channel_commands, replies.renderer, help_desk, bureau_channel)
     BureauActions(

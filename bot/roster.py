@@ -81,6 +81,15 @@ class TeamRoster:
             return False
         return actor in copy.ids
 
+    def known_mris(self, team_id: str) -> tuple[str, ...]:
+        """The Teams user ids of the team as last read here (maybe old; empty if never read)."""
+        copy = self._copies.get(team_id)
+        if copy is None:
+            return ()
+        return tuple(
+            m.mri for m in copy.members if m.mri and (not self._allowed or m.id in self._allowed)
+        )
+
     async def members(self, turn_context: TurnContext) -> tuple[Member, ...]:
         """The Bureau's members (within the allow-list, if set), for choosing a colleague."""
         team_id = team_id_of(turn_context.activity)

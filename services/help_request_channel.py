@@ -10,7 +10,7 @@ are sealed in the outbox and shown nowhere but this channel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,12 +33,21 @@ MAX_REFRESH_USERS = 60
 Titles = Mapping[str, Mapping[str, str]]  # an id -> its title per language
 
 
+def _nobody() -> Sequence[str]:
+    return ()
+
+
 @dataclass(frozen=True)
 class CardTitles:
-    """The toolkit's titles the card names themes and offers by, in every language."""
+    """The toolkit's titles the card names themes and offers by, in every language.
+
+    `known_viewers` gives the Bureau's Teams user ids known at the moment (the roster as this
+    instance last read it), for a card built where no turn can ask Teams (the submit, the job).
+    """
 
     themes: Titles = field(default_factory=dict)
     offers: Titles = field(default_factory=dict)
+    known_viewers: Callable[[], Sequence[str]] = _nobody
 
 
 def channel_post_key(request_id: int) -> str:
@@ -80,7 +89,7 @@ def channel_card_data(
             }
             for s in request.suggestions
         ],
-        "viewers": list(dict.fromkeys(viewers))[:MAX_REFRESH_USERS],
+        "viewers": list(dict.fromkeys(viewers or titles.known_viewers()))[:MAX_REFRESH_USERS],
         "max": MAX_MESSAGE_TEXT,
         "notice": notice,
         # Private: sealed in the outbox, shown only in the Bureau's channel.

@@ -135,6 +135,8 @@ async def test_a_new_request_arrives_in_the_linked_channel_as_a_card_with_its_te
     assert facts(card)["Gevraagd door"] == "Sanne de Vries"
     assert facts(card)["Thema"] == "Sociale veiligheid"
     assert card["refresh"]["action"]["data"] == {"request": request.id}
+    # The roster this instance read for the link command: Teams refreshes it for them.
+    assert card["refresh"]["userIds"] == [f"29:{BRAM}", f"29:{FATIMA}"]
     assert [a["title"] for a in card["actions"]] == [
         "Oppakken", "Toewijzen", "Status wijzigen", "Antwoorden", "Notitie",
     ]  # fmt: skip
