@@ -56,6 +56,7 @@ class SessionBureauActions:
     def register(self, router: ActionRouter, commands: ChannelCommands) -> None:
         for verb, handler in (
             (Verb.SESSION_NEW, self.new),
+            (Verb.SESSION_SHOW, self.show),
             (Verb.SESSION_CREATE, self.create),
             (Verb.SESSION_EDIT, self.edit),
             (Verb.SESSION_CHANGE, self.change),
@@ -87,6 +88,11 @@ class SessionBureauActions:
 
     async def new(self, press: Press) -> Reply:
         return Reply(self._form(press.lang))
+
+    async def show(self, press: Press) -> Replace:
+        """The card as it is now: its refresh in Teams (places taken, the waiting list)."""
+        session = await self._session(press)
+        return Replace(await self._session_card(session.id, press.lang, None))
 
     async def create(self, press: Press) -> Replace:
         reading = read_form(press.data, offers=list(self.offers), now=self.clock())

@@ -45,6 +45,7 @@ class Verb(StrEnum):
     SESSION_EVALUATE = "session_evaluate"
     # Sessions: the Bureau's buttons in its channel (Universal Actions, Bureau members only).
     SESSION_NEW = "session_new"  # the form to plan one
+    SESSION_SHOW = "session_show"  # a session's card as it is now (its refresh)
     SESSION_CREATE = "session_create"
     SESSION_EDIT = "session_edit"  # the form to change one
     SESSION_CHANGE = "session_change"

@@ -156,6 +156,7 @@ async def test_a_change_reaches_everyone_signed_up(bot: RunningBot) -> None:
     values = {i.id: i for i in edit.inputs}
     assert "Gesprek wijzigen" in lines(edit)
     assert "theme" in values
+    assert "offer" not in values  # a session stays with the offer it was planned for
 
     shown, _ = await execute(
         bot,
@@ -300,3 +301,17 @@ async def test_someone_outside_the_bureau_cannot_plan_change_or_see_the_lists(
     shown = [card_text(c) for c in cards(listing)]
     assert len(shown) == 2  # the header and the one planned session: nothing was created
     assert "Afgelast" not in lines(shown[1])
+
+
+async def test_the_session_card_refreshes_to_the_places_taken_now(bot: RunningBot) -> None:
+    session = await plan(bot)
+    _, messages = await bot.send(says_to_bot(member(bot), "gesprekken"))
+    card = cards(messages)[1]
+    assert card["refresh"]["action"]["verb"] == Verb.SESSION_SHOW.value
+    await sign_up_as(bot, "Sam de Vries", session.id)
+
+    shown, _ = await execute(
+        bot, member(bot), Verb.SESSION_SHOW, **card["refresh"]["action"]["data"]
+    )
+
+    assert "1 van 8 bezet, 0 op de wachtlijst" in lines(shown)
