@@ -183,7 +183,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
             "a flow not there yet, e-mail and page set",
             _contact(
                 BureauContact("bureau@example.invalid", "https://example.invalid/bureau"),
-                "not_yet_coaching",
+                "not_yet_apply",
             ),
         ),
         ("no contact filled in", _contact(BureauContact(), None)),

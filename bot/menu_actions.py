@@ -8,10 +8,11 @@ from content.verbs import Verb
 from dialogs.answers import Answers
 from dialogs.contact import BureauContact
 
+# The pilot's menu button shows the pilot's own page: what it is, for whom and how to join.
+PILOT = "coaching-pilot"
 # Buttons whose flows come in later issues: the bot says so honestly, and how to reach the
 # Bureau instead (its contact card, from the settings).
 NOT_YET = {
-    Verb.COACHING: "not_yet_coaching",
     Verb.APPLY: "not_yet_apply",
     Verb.LINK_MISSING: "link_missing",
     Verb.CONTACT: None,
@@ -30,12 +31,14 @@ def register_menu_actions(
         return Reply(renderer.text("help_text", press.lang), renderer.card("menu", press.lang))
 
     async def my_data(press: Press) -> Reply:
-        return Reply(
-            renderer.text("not_yet_my_data", press.lang), renderer.card("menu", press.lang)
-        )
+        # What is stored, and the Bureau's contact for seeing or deleting the rest.
+        return Reply(contact.card(renderer, press.lang, "my_data_text"))
 
     async def item(press: Press) -> Reply:
         return Reply(*answers.item_messages(press.lang, press.data.get("id", "")))
+
+    async def pilot(press: Press) -> Reply:
+        return Reply(*answers.item_messages(press.lang, PILOT))
 
     def not_yet(key: str | None) -> Handler:
         async def say_not_yet(press: Press) -> Reply:
@@ -47,5 +50,6 @@ def register_menu_actions(
     router.register(Verb.HELP, help_, who=Who.PERSONAL)
     router.register(Verb.ITEM, item, who=Who.PERSONAL)
     router.register(Verb.MY_DATA, my_data, who=Who.PERSONAL)
+    router.register(Verb.COACHING, pilot, who=Who.PERSONAL)
     for verb, key in NOT_YET.items():
         router.register(verb, not_yet(key), who=Who.PERSONAL)

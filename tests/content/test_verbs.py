@@ -18,7 +18,8 @@ def test_no_template_spells_a_verb() -> None:
 
 def test_every_menu_button_carries_a_known_verb() -> None:
     menu = load_templates().card("menu", "nl")
-    verbs = [verb_of(action["data"][VERB_FIELD]) for action in menu["actions"]]
+    rows = [e["actions"] for e in menu["body"] if e["type"] == "ActionSet"] + [menu["actions"]]
+    verbs = [verb_of(action["data"][VERB_FIELD]) for row in rows for action in row]
     assert None not in verbs
     assert Verb.FINDER in verbs
 

@@ -205,7 +205,7 @@ async def test_submitting_a_menu_button_in_a_personal_chat_answers(
     _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.HELP}))
     assert "Type 'menu'" in messages[0]["text"]
     _, messages = await running_bot.send(user.presses({VERB_FIELD: Verb.COACHING}))
-    assert "not possible in this bot yet" in card_texts(cards(messages)[0])
+    assert "Pilot for managers with a question or dilemma" in card_texts(cards(messages)[0])
 
 
 async def test_the_bot_answers_without_knowing_the_bot_id_of_the_card(

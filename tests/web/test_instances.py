@@ -50,7 +50,7 @@ async def test_a_conversation_moves_between_two_instances_turn_by_turn_keeping_i
                 return card
 
             menu = await turn(user.says("menu"))
-            finder_button = buttons(menu)[0]
+            (finder_button,) = [b for b in buttons(menu) if b["data"].get("action") == "finder"]
             assert finder_button["title"] == templates.text("menu_finder", "nl")
             card = await turn(user.presses(finder_button["data"]))
             for step in range(1, 5):

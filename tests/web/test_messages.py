@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -44,11 +45,14 @@ async def test_install_in_personal_chat_sends_welcome_and_menu(running_bot: Runn
     assert status in (200, 201)
     welcome, menu = cards(messages)
     assert "Welkom bij Wegwijzer I&D" in card_texts(welcome)
-    assert [a["data"]["action"] for a in menu["actions"]] == [
+    rows = [e["actions"] for e in menu["body"] if e["type"] == "ActionSet"] + [menu["actions"]]
+    assert [b["data"]["action"] for row in rows for b in row] == [
         "finder",
         "help_request",
         "wethouder",
         "coaching",
+        "my_sessions",
+        "my_help_requests",
         "my_data",
         "help",
     ]
@@ -76,9 +80,34 @@ async def test_typing_a_menu_word_shows_the_menu(running_bot: RunningBot, word: 
     assert card_texts(menu).startswith("Waar kan ik je mee helpen?")
 
 
-async def test_a_menu_entry_without_its_flow_says_so_honestly(running_bot: RunningBot) -> None:
+async def test_the_pilots_menu_entry_shows_the_pilot_and_how_to_join(
+    running_bot: RunningBot,
+) -> None:
     _, messages = await running_bot.send(running_bot.user().presses({"action": "coaching"}))
-    assert "kan nog niet" in card_texts(cards(messages)[0])
+    (card,) = cards(messages)
+    said = json.dumps(card, ensure_ascii=False)
+    assert "Pilot voor leidinggevenden met een vraag of dilemma" in card_texts(card)
+    assert "Aanmelden via deze bot kan nog niet" in said  # and how: at the Bureau
+    assert '"action": "apply"' in said
+
+
+async def test_every_menu_entry_leads_to_a_flow_with_a_next_step(running_bot: RunningBot) -> None:
+    """No menu button is a dead end or a problem card: each answers, with a button to go on."""
+    user = running_bot.user()
+    _, shown = await running_bot.send(user.says("menu"))
+    (menu,) = cards(shown)
+    rows = [e["actions"] for e in menu["body"] if e["type"] == "ActionSet"] + [menu["actions"]]
+    for (button,) in rows:
+        _, messages = await running_bot.send(user.presses(button["data"]))
+        answers = cards(messages)
+        said = " ".join(
+            [card_texts(card) for card in answers] + [m.get("text") or "" for m in messages]
+        )
+        assert answers, button["title"]
+        for problem in ("Die knop werkt niet meer", "Dat mag je hier niet doen", "iets mis"):
+            assert problem not in said, button["title"]
+        assert any(json.dumps(card).count('"Action.') for card in answers), button["title"]
+        await running_bot.send(user.says("stop"))  # leave a flow the button started
 
 
 async def test_an_unknown_button_gets_an_answer_and_the_menu(running_bot: RunningBot) -> None:
