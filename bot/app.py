@@ -244,6 +244,7 @@ def build(
             for offer in catalog.offers_with_sessions()
         },
         participant_links=participant_links,
+        viewers=partial(roster.known_mris, settings.BUREAU_TEAM_ID),
     ).register(actions, channel_commands)
     participant_files = ParticipantFiles(
         links=participant_links,

@@ -38,6 +38,12 @@ from services.sessions import cancel_registration
 
 LIST_COMMAND, NEW_COMMAND = "bureau_sessions", "bureau_new_session"  # content/commands.yaml
 MAX_LISTED = 10  # session cards one command posts
+MAX_REFRESH_USERS = 60  # Teams refreshes a card by itself for at most this many named people
+
+
+def _nobody() -> Sequence[str]:
+    return ()
+
 
 UowFactory = Callable[[], AbstractAsyncContextManager[SessionsUnitOfWork]]
 
@@ -51,6 +57,9 @@ class SessionBureauActions:
     rules: SessionRules
     offers: Mapping[str, Mapping[Lang, str]]  # the offers with dates and their titles
     participant_links: ParticipantLinks
+    # The Bureau's Teams user ids as the roster last read them: Teams refreshes the session
+    # cards by itself for them (others refresh from the card's menu).
+    viewers: Callable[[], Sequence[str]] = _nobody
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def register(self, router: ActionRouter, commands: ChannelCommands) -> None:
@@ -203,6 +212,7 @@ class SessionBureauActions:
             offer_title=self.offers[session.offer][lang],
             waiting=len(lists.waiting),
             notice=notice,
+            viewers=list(self.viewers())[:MAX_REFRESH_USERS],
         )
 
     async def _lists_card(self, session_id: int, lang: Lang, notice: str | None = None) -> Message:

@@ -141,7 +141,12 @@ def _bureau_samples(
         "deadline_time": "17:00",
     }
     offers = [{"id": "wethoudersgesprekken", "title": "Gesprek met de wethouder"}]
-    card = {"offer_title": "Gesprek met de wethouder", "waiting": 2, "notice": None}
+    card = {
+        "offer_title": "Gesprek met de wethouder",
+        "waiting": 2,
+        "notice": None,
+        "viewers": ["29:aad-bureau-1", "29:aad-bureau-2"],
+    }
     return {
         "bureau_sessions": (
             ("two planned", _fixed({"count": 2, "more": False})),

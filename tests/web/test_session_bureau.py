@@ -308,6 +308,7 @@ async def test_the_session_card_refreshes_to_the_places_taken_now(bot: RunningBo
     _, messages = await bot.send(says_to_bot(member(bot), "gesprekken"))
     card = cards(messages)[1]
     assert card["refresh"]["action"]["verb"] == Verb.SESSION_SHOW.value
+    assert card["refresh"]["userIds"] == [f"29:{MEMBER}"]  # the team as the roster read it
     await sign_up_as(bot, "Sam de Vries", session.id)
 
     shown, _ = await execute(
