@@ -113,6 +113,7 @@ def test_every_command_title_is_a_word_the_bot_understands_in_both_languages(
                 "wethouder",
                 "my_sessions",
                 "my_help_requests",
+                "bureau_link",
             }
             assert templates.command(translated) == templates.command(command["title"])
 
