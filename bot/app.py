@@ -441,6 +441,8 @@ def create_app(settings: Settings, *, templates: Templates | None = None) -> web
     """The aiohttp app: /api/messages, /healthz, /readyz, /metrics, and /dev/chat in development."""
     escape_control_characters_in_logs()
     settings.warn_about_development_defaults()
+    if not settings.BUREAU_TEAM_ID:
+        log.warning("BUREAU_TEAM_ID is not set: nobody can handle help requests in Teams")
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_never_leak])
     app[APP_KEY] = build(settings, templates=templates)
     app.router.add_post("/api/messages", _messages)
