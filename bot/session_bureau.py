@@ -212,6 +212,8 @@ class SessionBureauActions:
             offer_title=self.offers[session.offer][lang],
             waiting=len(lists.waiting),
             notice=notice,
+            rated=lists.figures.count,
+            average=lists.figures.average,
             viewers=list(self.viewers())[:MAX_REFRESH_USERS],
         )
 
@@ -242,6 +244,7 @@ class SessionBureauActions:
             offered=offered,
             waiting=waiting,
             removable=[_person(r) for r in _holding_or_waiting(lists)],
+            remarks=list(lists.figures.remarks),
             csv_url=self.participant_links.url(session_id=session_id, now=self.clock(), lang=lang),
             csv_minutes=self.participant_links.minutes,
         )

@@ -146,6 +146,8 @@ def _bureau_samples(
         "waiting": 2,
         "notice": None,
         "viewers": ["29:aad-bureau-1", "29:aad-bureau-2"],
+        "rated": 0,
+        "average": None,
     }
     return {
         "bureau_sessions": (
@@ -158,6 +160,10 @@ def _bureau_samples(
             (
                 "cancelled",
                 _fixed({**card, "s": {**s, "status": "cancelled"}, "notice": None}),
+            ),
+            (
+                "held, with its rating",
+                _fixed({**card, "s": {**s, "status": "held"}, "rated": 5, "average": 4.2}),
             ),
         ),
         "session_bureau_form": (
@@ -189,6 +195,7 @@ def _bureau_samples(
                         + "A" * 43
                         + ".csv?lang=nl",
                         "csv_minutes": 15,
+                        "remarks": ["Fijn dat de wethouder echt luisterde."],
                     }
                 ),
             ),
@@ -204,6 +211,7 @@ def _bureau_samples(
                         "removable": [],
                         "csv_url": None,
                         "csv_minutes": 15,
+                        "remarks": [],
                     }
                 ),
             ),

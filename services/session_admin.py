@@ -29,6 +29,7 @@ from services.sessions import HOLDS_A_PLACE, accepts_signups
 
 __all__ = [
     "ChangeOutcome",
+    "EvaluationFigures",
     "SessionLists",
     "cancel_session",
     "change_session",
@@ -144,11 +145,21 @@ async def cancel_session(
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class EvaluationFigures:
+    """The answers after a session, for the Bureau: how many, the average, the remarks."""
+
+    count: int = 0
+    average: float | None = None
+    remarks: tuple[str, ...] = ()  # sorted, so their order says nothing of who answered when
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionLists:
     session: SessionInfo
     participants: list[RegistrationInfo]  # confirmed, in arrival order
     offered: list[RegistrationInfo]
     waiting: list[RegistrationInfo]  # in waiting-list order
+    figures: EvaluationFigures = EvaluationFigures()
 
 
 async def session_lists(*, uow: SessionsStore, session_id: int) -> SessionLists | None:
@@ -160,11 +171,18 @@ async def session_lists(*, uow: SessionsStore, session_id: int) -> SessionLists 
         session_id,
         [RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED, RegistrationStatus.WAITING],
     )
+    answers = await uow.sessions.evaluations(session_id)
+    ratings = [rating for rating, _ in answers]
     return SessionLists(
         session=session,
         participants=[r for r in active if r.status is RegistrationStatus.CONFIRMED],
         offered=[r for r in active if r.status is RegistrationStatus.OFFERED],
         waiting=[r for r in active if r.status is RegistrationStatus.WAITING],
+        figures=EvaluationFigures(
+            count=len(ratings),
+            average=sum(ratings) / len(ratings) if ratings else None,
+            remarks=tuple(sorted(remark for _, remark in answers if remark)),
+        ),
     )
 
 

@@ -245,6 +245,10 @@ class SessionRepository(Protocol):
 
     async def add_evaluation(self, *, session_id: int, rating: int, remark: str | None) -> None: ...
 
+    async def evaluations(self, session_id: int) -> list[tuple[int, str | None]]:
+        """The answers after this session: ratings and remarks, with nothing of who gave them."""
+        ...
+
 
 class SessionOutbox(OutboxWrites, Protocol):
     """The outbox, and dropping the unsent messages of a place that is no longer there."""

@@ -330,6 +330,14 @@ class SqlSessionRepository:
         self._session.add(SessionEvaluation(session_id=session_id, rating=rating, remark=remark))
         await self._session.flush()
 
+    async def evaluations(self, session_id: int) -> list[tuple[int, str | None]]:
+        rows = await self._session.execute(
+            select(SessionEvaluation.rating, SessionEvaluation.remark).where(
+                SessionEvaluation.session_id == session_id
+            )
+        )
+        return [(int(rating), remark) for rating, remark in rows]
+
     async def _must_get(self, session_id: int) -> SessionInfo:
         session = await self.get(session_id)
         if session is None:

@@ -18,6 +18,8 @@ from bot.card_text import CardText, card_text
 from bot.chat import TeamsUser
 from content.verbs import VERB_FIELD, Verb
 from services.session_types import AMSTERDAM
+from storage.db import create_session_factory
+from storage.uow import UnitOfWork
 from tests.web.bureau import account, bureau_bot, in_channel, says_to_bot
 from tests.web.conftest import RunningBot
 from tests.web.test_messages import cards
@@ -316,3 +318,17 @@ async def test_the_session_card_refreshes_to_the_places_taken_now(bot: RunningBo
     )
 
     assert "1 van 8 bezet, 0 op de wachtlijst" in lines(shown)
+
+
+async def test_a_held_session_shows_the_anonymous_rating_and_remarks(bot: RunningBot) -> None:
+    session = await plan(bot)
+    async with UnitOfWork(create_session_factory(bot.app[APP_KEY].engine)) as uow:
+        for rating, remark in ((5, "Fijn dat de wethouder luisterde."), (4, None), (4, "Te kort")):
+            await uow.sessions.add_evaluation(session_id=session.id, rating=rating, remark=remark)
+        await uow.commit()
+
+    shown, _ = await execute(bot, member(bot), Verb.SESSION_SHOW, session=session.id)
+    _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
+
+    assert "4,3 gemiddeld (3 antwoorden, zonder namen)" in lines(shown)
+    assert "- Fijn dat de wethouder luisterde.\n- Te kort" in lines(new[0])
