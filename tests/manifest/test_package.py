@@ -114,6 +114,8 @@ def test_every_command_title_is_a_word_the_bot_understands_in_both_languages(
                 "my_sessions",
                 "my_help_requests",
                 "bureau_link",
+                "bureau_sessions",
+                "bureau_new_session",
             }
             assert templates.command(translated) == templates.command(command["title"])
 
