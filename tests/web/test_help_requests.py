@@ -108,6 +108,9 @@ async def test_the_menu_leads_to_the_intake_and_a_confirmed_request_is_stored(
     for card in cards(shown):
         assert not list(validator.iter_errors(card))
     assert await rows(bot, user) == []  # nothing before confirming
+    notice = said(shown[-1:])  # the summary: what is stored, who sees it, how long, see/delete
+    for part in ("Wat ik bewaar", "Wie het ziet", "Hoe lang", "Zien of verwijderen"):
+        assert part in notice
 
     sent = await press(bot, user, form="summary", text=TEXT, theme="weerstand-draagvlak", **WHO)
 
