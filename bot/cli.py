@@ -21,6 +21,7 @@ def _configure_logging(level: str, *, json: bool = False) -> None:
 def _serve(_: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot.access_log import AccessLogger
     from bot.app import create_app
     from bot.event_loop import loop_name, new_event_loop
 
@@ -45,6 +46,7 @@ def _serve(_: argparse.Namespace) -> int:
         loop=new_event_loop(),
         shutdown_timeout=settings.SHUTDOWN_TIMEOUT_SECONDS,
         handler_cancellation=False,
+        access_log_class=AccessLogger,  # signed links stay out of the logs
     )
     return 0
 

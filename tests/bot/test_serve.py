@@ -26,3 +26,20 @@ async def test_serve_comes_up_on_the_bots_event_loop_and_is_ready(
     if sys.platform != "win32":  # uvloop is a dependency everywhere but Windows
         assert loop_name() == "uvloop"
     assert "Traceback" not in log
+
+
+async def test_served_links_reach_the_access_log_without_their_signature(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    signed = "12-3-" + "A" * 43 + ".ics"
+    settings = {"DATABASE_URL": sqlite_url, "LOG_LEVEL": "INFO"}
+    async with serve(tmp_path, **settings) as (url, server), aiohttp.ClientSession() as http:
+        await wait_ready(http, url)
+        async with http.get(f"{url}/sessions/calendar/{signed}?lang=nl") as response:
+            assert response.status == 404
+        server.terminate()
+        _, err = await server.communicate()
+
+    log = err.decode()
+    assert "GET /sessions/calendar/... 404" in log
+    assert signed not in log and "lang=nl" not in log
