@@ -110,6 +110,7 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
             for name in (
                 "session_place_offered",
                 "session_offer_expired",
+                "session_waiting_closed",
                 "session_removed",
                 "session_changed",
                 "session_cancelled",

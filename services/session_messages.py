@@ -39,6 +39,7 @@ class Notice(StrEnum):
 
     PLACE_OFFERED = "session_place_offered"  # urgent: a freed place, confirm in time
     OFFER_EXPIRED = "session_offer_expired"
+    WAITING_CLOSED = "session_waiting_closed"  # sign-ups closed before a place came free
     REMOVED = "session_removed"  # the Bureau took them off the list
     CHANGED = "session_changed"
     CANCELLED = "session_cancelled"
@@ -54,6 +55,7 @@ KINDS = {
     Notice.CHANGED: MessageKind.URGENT,
     Notice.CANCELLED: MessageKind.URGENT,
     Notice.OFFER_EXPIRED: MessageKind.NOTICE,
+    Notice.WAITING_CLOSED: MessageKind.NOTICE,
     Notice.REMOVED: MessageKind.NOTICE,
     Notice.REMINDER: MessageKind.REMINDER,
     Notice.EVALUATION: MessageKind.EVALUATION,

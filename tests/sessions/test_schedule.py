@@ -235,3 +235,34 @@ async def test_two_instances_closing_at_once_close_each_session_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_who_still_waits_when_sign_ups_close_hears_it_once_and_leaves_the_list(
+    uow_factory: UowFactory, planned: SessionInfo, outbox: OutboxReader
+) -> None:
+    for n in range(10):
+        async with uow_factory() as uow:
+            await sign_up(
+                uow=uow,
+                session_id=planned.id,
+                applicant=applicant(n),
+                now=NOW,
+                rules=SessionRules(),
+            )
+
+    for _ in range(2):
+        async with uow_factory() as uow:
+            await close_signups(uow=uow, now=DEADLINE)
+
+    assert [len(await outbox.to(f"aad-{n}", Notice.WAITING_CLOSED.value)) for n in (7, 8, 9)] == [
+        0,
+        1,
+        1,
+    ]
+    (notice,) = await outbox.to("aad-9", Notice.WAITING_CLOSED.value)
+    assert notice.kind == "notice"  # it can wait for daytime
+    async with uow_factory() as uow:
+        waiting = await uow.sessions.registration(session_id=planned.id, person="aad-9")
+        placed = await uow.sessions.registration(session_id=planned.id, person="aad-7")
+    assert waiting is not None and waiting.status is RegistrationStatus.CANCELLED
+    assert placed is not None and placed.status is RegistrationStatus.CONFIRMED
