@@ -65,9 +65,11 @@ async def walk(
     (the state's SQLite threads and any HTTP client threads work beside it).
     """
     connector, connector_url = await _serve(FakeConnector().app())
-    # The outbox dispatcher polls once a second: under callgrind, whose run takes minutes, that
-    # would add counts that depend on how long the run took. It is no part of a turn.
-    settings = benchmark_settings(database_url).model_copy(update={"OUTBOX_ENABLED": False})
+    # The outbox dispatcher and the periodic jobs run on a clock: under callgrind, whose run takes
+    # minutes, they would add counts that depend on how long the run took. No part of a turn.
+    settings = benchmark_settings(database_url).model_copy(
+        update={"OUTBOX_ENABLED": False, "JOBS_ENABLED": False}
+    )
     bot, bot_url = await _serve(create_app(settings))
     tune_garbage_collector()  # as `wegwijzer serve` and the benchmark's server do
     templates = [template(connector_url + "/", step) for step in STEPS]
