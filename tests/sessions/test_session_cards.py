@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from content.templates import Templates, load_templates
 from services.session_admin import cancel_session, change_session
 from services.session_messages import Notice, SessionRules
+from services.session_schedule import close_signups
 from services.session_types import local_when
 from services.sessions import cancel_registration, expire_offers, sign_up
 from storage.models import OutboxMessage
@@ -38,7 +39,7 @@ async def _every_notice(
     uow_factory: UowFactory, session_factory: async_sessionmaker[AsyncSession], session_id: int
 ) -> list[tuple[str, dict[str, Any]]]:
     """Drive a session through every notice and return what the outbox holds."""
-    for n in range(10):
+    for n in range(13):  # 8 places, then a waiting list longer than the places freed below
         async with uow_factory() as uow:
             await sign_up(
                 uow=uow, session_id=session_id, applicant=applicant(n), now=NOW, rules=RULES
@@ -53,6 +54,8 @@ async def _every_notice(
         )
     async with uow_factory() as uow:
         await expire_offers(uow=uow, now=NOW + timedelta(days=2), rules=RULES)
+    async with uow_factory() as uow:
+        await close_signups(uow=uow, now=START - timedelta(days=3))  # the last one waiting
     async with uow_factory() as uow:
         await change_session(
             uow=uow,
