@@ -18,7 +18,13 @@ from content.schema import Lang
 from content.verbs import Verb
 from services.help_desk import HelpDesk
 from services.help_request_actions import HelpRequestRefused, Refusal
-from services.help_requests import MAX_MESSAGE_TEXT, HelpRequest, Person
+from services.help_requests import (
+    MAX_MESSAGE_TEXT,
+    HelpRequest,
+    MessageKind,
+    Person,
+)
+from services.help_requests import Message as RequestMessage
 from services.session_types import AMSTERDAM
 
 # The typed commands (content/commands.yaml) that press these verbs, in any flow.
@@ -41,6 +47,7 @@ class RequesterActions:
 
     def register(self, router: ActionRouter) -> None:
         router.register(Verb.MY_HELP_REQUESTS, self.mine, who=Who.PERSONAL)
+        router.register(Verb.HELP_REQUEST_VIEW, self.view, who=Who.PERSONAL)
         router.register(Verb.HELP_REQUEST_WITHDRAW, self.withdraw, who=Who.PERSONAL)
         router.register(Verb.HELP_REQUEST_ANSWER_FORM, self.answer_form, who=Who.PERSONAL)
         router.register(Verb.HELP_REQUEST_ANSWER, self.answer, who=Who.PERSONAL)
@@ -58,6 +65,24 @@ class RequesterActions:
                 requests=[self._view(r, press.lang) for r in requests],
                 notice=notice,
                 notice_number=number,
+            )
+        )
+
+    async def view(self, press: Press) -> Reply:
+        """One request: what they asked and what they and the Bureau wrote, in their own chat."""
+        try:
+            request, messages = await self.help_desk.view(request_of(press.data), _requester(press))
+        except HelpRequestRefused as refused:
+            return await self._refused(press, refused)
+        return Reply(
+            self.renderer.card(
+                "my_help_request",
+                press.lang,
+                r=self._view(request, press.lang),
+                text=request.text,
+                details=dict(request.details),
+                team_size=request.team_size,
+                messages=[message_view(m) for m in messages],
             )
         )
 
@@ -127,6 +152,16 @@ def request_view(request: HelpRequest, lang: Lang, theme_titles: ThemeTitles) ->
         "date": {"day": asked.day, "month": asked.month, "year": asked.year},
         "status": request.status.value,
         "open": request.status.is_open,
+    }
+
+
+def message_view(message: RequestMessage) -> dict[str, Any]:
+    """A reply or an answer as the requester sees it: who (the Bureau, or they), when, what."""
+    written = message.created_at.astimezone(AMSTERDAM)
+    return {
+        "from": "you" if message.kind is MessageKind.ANSWER else "bureau",
+        "date": {"day": written.day, "month": written.month, "year": written.year},
+        "text": message.body,
     }
 
 

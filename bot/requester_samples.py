@@ -9,13 +9,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.requester_actions import request_view
+from bot.requester_actions import message_view, request_view
 from content.schema import Lang, Role
 from content.triage_rules import Urgency
 from services.help_requests import (
     MAX_MESSAGE_TEXT,
     ContactPreference,
     HelpRequest,
+    Message,
+    MessageKind,
     Person,
     RequestKind,
     Status,
@@ -60,6 +62,28 @@ def _mine(lang: Lang, notice: str | None = None) -> dict[str, Any]:
     }
 
 
+def _one(lang: Lang, kind: RequestKind) -> dict[str, Any]:
+    request = _request(12, kind, Status.IN_PROGRESS)
+    said = [
+        (MessageKind.REPLY, "Dank voor je vraag. Hoe groot is je team?"),
+        (MessageKind.ANSWER, "Twaalf mensen."),
+    ]
+    messages = [
+        Message(id=n, request_id=12, kind=k, author=None, body=body, created_at=_AT)
+        for n, (k, body) in enumerate(said, start=1)
+    ]
+    begeleider = kind is RequestKind.GESPREKSBEGELEIDER
+    return {
+        "r": request_view(request, lang, _THEMES),
+        "text": "Mijn team vindt het gedoe. Hoe krijg ik draagvlak?",
+        "details": {"weeks": "week 3 of 4", "notes": "Twee mensen werken parttime."}
+        if begeleider
+        else {},
+        "team_size": 12 if begeleider else None,
+        "messages": [message_view(m) for m in messages],
+    }
+
+
 def _fixed(values: dict[str, Any]) -> Values:
     return lambda _: values
 
@@ -72,6 +96,16 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
             ("two requests, one open", lambda kit: _mine(kit.lang)),
             ("after withdrawing", lambda kit: _mine(kit.lang, "mine_withdrawn")),
             ("none yet", _fixed({"requests": [], "notice": None, "notice_number": None})),
+        ),
+        "my_help_request": (
+            (
+                "a question with a reply and an answer",
+                lambda kit: _one(kit.lang, RequestKind.QUESTION),
+            ),
+            (
+                "a gespreksbegeleider, with its details",
+                lambda kit: _one(kit.lang, RequestKind.GESPREKSBEGELEIDER),
+            ),
         ),
         "help_request_answer": (
             (

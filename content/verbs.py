@@ -54,6 +54,7 @@ class Verb(StrEnum):
     SESSION_REMOVE = "session_remove"
     # Help requests: the requester's buttons in their personal chat.
     MY_HELP_REQUESTS = "my_help_requests"
+    HELP_REQUEST_VIEW = "help_request_view"
     HELP_REQUEST_WITHDRAW = "help_request_withdraw"
     HELP_REQUEST_ANSWER_FORM = "help_request_answer_form"
     HELP_REQUEST_ANSWER = "help_request_answer"

@@ -16,6 +16,7 @@ from services.help_requests import (
     BureauChannelUnitOfWork,
     HelpRequest,
     HelpRequestUnitOfWork,
+    Message,
     NewHelpRequest,
     Person,
 )
@@ -73,6 +74,11 @@ class HelpDesk:
     async def mine(self, requester_id: str) -> list[HelpRequest]:
         async with self._uow_factory() as uow:
             return await actions.my_requests(uow=uow, requester_id=requester_id)
+
+    async def view(self, request_id: int, requester: Person) -> tuple[HelpRequest, list[Message]]:
+        """The requester's own request and what they and the Bureau wrote to each other."""
+        async with self._uow_factory() as uow:
+            return await actions.my_request(uow=uow, request_id=request_id, requester=requester)
 
     async def withdraw(self, request_id: int, requester: Person) -> HelpRequest:
         async with self._uow_factory() as uow:

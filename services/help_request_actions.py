@@ -24,6 +24,7 @@ from services.help_requests import (
     AuditEntry,
     HelpRequest,
     HelpRequestUnitOfWork,
+    Message,
     MessageKind,
     NewHelpRequest,
     Person,
@@ -257,6 +258,20 @@ async def withdraw(
 async def my_requests(*, uow: HelpRequestUnitOfWork, requester_id: str) -> list[HelpRequest]:
     """The requester's own requests, newest first."""
     return await uow.help_requests.for_requester(requester_id)
+
+
+async def my_request(
+    *, uow: HelpRequestUnitOfWork, request_id: int, requester: Person
+) -> tuple[HelpRequest, list[Message]]:
+    """One of the requester's own requests, with the Bureau's replies and their answers.
+
+    The Bureau's internal notes are never among them; someone else's request is not found.
+    """
+    request = await _get(uow, request_id)
+    if request.requester.id != requester.id:
+        raise HelpRequestRefused(Refusal.NOT_FOUND)
+    messages = await uow.help_requests.messages(request_id)
+    return request, [m for m in messages if m.kind is not MessageKind.NOTE]
 
 
 async def _add_message(

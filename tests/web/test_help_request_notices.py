@@ -20,7 +20,7 @@ from storage.db import create_session_factory
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 from tests.web.conftest import RunningBot, start_bot
-from tests.web.test_help_requests import buttons_of, press, said, submitted
+from tests.web.test_help_requests import TEXT, buttons_of, press, said, submitted
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -133,3 +133,24 @@ async def test_the_requester_answers_a_reply_from_its_notice(bot: RunningBot) ->
         ("reply", REPLY),
         ("answer", "Twaalf mensen."),
     ]
+
+
+async def test_the_requester_sees_their_question_and_the_messages_but_never_a_note(
+    bot: RunningBot,
+) -> None:
+    user, other = bot.user(), bot.user()
+    number = await submitted(bot, user)
+    now = datetime.now(UTC)
+    async with bureau_uow(bot) as uow:
+        await actions.note(uow=uow, request_id=number, actor=STAFF, text="Intern: lastig", now=now)
+    async with bureau_uow(bot) as uow:
+        await actions.reply(uow=uow, request_id=number, actor=STAFF, text=REPLY, now=now)
+    view = {VERB_FIELD: Verb.HELP_REQUEST_VIEW.value, "request": number}
+
+    shown = said(await press(bot, user, **view))
+
+    assert TEXT in shown
+    assert REPLY in shown and "Bureau I&D, " in shown
+    assert "Intern" not in shown and STAFF.name not in shown
+    # Someone else's request: as if it did not exist.
+    assert "Die hulpvraag kan ik niet vinden." in said(await press(bot, other, **view))
