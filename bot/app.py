@@ -255,7 +255,10 @@ def build(
         links=calendar_links,
         renderer=replies.renderer,
         store_factory=partial(UnitOfWork, session_factory),
-        offer_title=lambda offer, lang: catalog.item(offer).title(lang),
+        # An offer no longer in the toolkit leaves its sessions' events named by their theme.
+        offer_title=lambda offer, lang: (
+            catalog.offers[offer].title(lang) if offer in catalog.offers else ""
+        ),
     )
     bot = WegwijzerBot(
         conversation_state=conversation_state,

@@ -207,7 +207,7 @@ class CalendarFiles:
         ]
         lines += ["", text("session_calendar_cancel", lang)]
         return InvitationText(
-            summary=self.offer_title(session.offer, lang),
+            summary=self.offer_title(session.offer, lang) or session.theme,
             description="\n".join(lines),
             location=session.location or text("session_location_unknown", lang),
         )
