@@ -154,3 +154,16 @@ async def test_the_requester_sees_their_question_and_the_messages_but_never_a_no
     assert "Intern" not in shown and STAFF.name not in shown
     # Someone else's request: as if it did not exist.
     assert "Die hulpvraag kan ik niet vinden." in said(await press(bot, other, **view))
+
+
+async def test_a_notice_speaks_the_requesters_language(bot: RunningBot) -> None:
+    user = bot.user(locale="en-US")
+    number = await submitted(bot, user)
+    after = len(bot.connector.messages())
+
+    async with bureau_uow(bot) as uow:
+        await actions.claim(uow=uow, request_id=number, by=STAFF, now=datetime.now(UTC))
+    [claimed] = await delivered(bot, user, after, 1)
+
+    assert f"News about your help request {number}" in said([claimed])
+    assert "Someone at Bureau I&D is now handling your help request." in said([claimed])
