@@ -34,8 +34,12 @@ class InterruptibleDialog(ComponentDialog):
     async def leave(self, inner_dc: DialogContext, *, stop: bool) -> DialogTurnResult:
         """End every dialog; after 'stop' say so. Either way the menu is the next step."""
         turn_context = inner_dc.context
+        # A flow may say in its own words what stopping it means (`stop_message`, a message key).
+        active = inner_dc.active_dialog
+        flow = await self.find_dialog(active.id) if active is not None else None
+        said = getattr(flow, "stop_message", None) or "stopped"
         await inner_dc.cancel_all_dialogs()
         if stop:
-            await turn_context.send_activity(self.replies.text("stopped", lang_of(turn_context)))
+            await turn_context.send_activity(self.replies.text(said, lang_of(turn_context)))
         await self.replies.send_menu(turn_context)
         return DialogTurnResult(DialogTurnStatus.Complete)

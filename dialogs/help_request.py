@@ -68,6 +68,7 @@ class HelpRequestDialog(InterruptibleDialog):
     """Asks what is going on, the theme and who is asking; confirms; sends it to the Bureau."""
 
     options_model = HelpRequestOptions
+    stop_message = "intake_stopped"  # typed 'stop': say that nothing was stored or sent
 
     def __init__(
         self,

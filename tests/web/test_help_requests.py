@@ -128,7 +128,7 @@ async def test_stopping_half_way_stores_nothing(bot: RunningBot) -> None:
 
     stopped = await say(bot, user, "stop")
 
-    assert "ik ben gestopt" in said(stopped)
+    assert "Ik heb niets bewaard en niets verstuurd." in said(stopped)
     assert await rows(bot, user) == []
 
 
