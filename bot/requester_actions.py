@@ -27,6 +27,8 @@ from services.help_requests import (
 from services.help_requests import Message as RequestMessage
 from services.session_types import AMSTERDAM
 
+# The newest requests the list shows: a card stays well within what Teams can show.
+MAX_LISTED = 10
 # The typed commands (content/commands.yaml) that press these verbs, in any flow.
 TYPED = {"my_help_requests": Verb.MY_HELP_REQUESTS}
 REFUSED = {
@@ -57,12 +59,14 @@ class RequesterActions:
     async def mine(
         self, press: Press, notice: str | None = None, number: int | None = None
     ) -> Reply:
-        requests = await self.help_desk.mine(press.actor)
+        requests = await self.help_desk.mine(press.actor)  # newest first
         return Reply(
             self.renderer.card(
                 "my_help_requests",
                 press.lang,
-                requests=[self._view(r, press.lang) for r in requests],
+                requests=[self._view(r, press.lang) for r in requests[:MAX_LISTED]],
+                more=len(requests) > MAX_LISTED,
+                listed=MAX_LISTED,
                 notice=notice,
                 notice_number=number,
             )

@@ -59,6 +59,8 @@ def _mine(lang: Lang, notice: str | None = None) -> dict[str, Any]:
         "requests": [request_view(r, lang, _THEMES) for r in requests],
         "notice": notice,
         "notice_number": 7 if notice else None,
+        "more": notice is not None,
+        "listed": 10,
     }
 
 
@@ -95,7 +97,18 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
         "my_help_requests": (
             ("two requests, one open", lambda kit: _mine(kit.lang)),
             ("after withdrawing", lambda kit: _mine(kit.lang, "mine_withdrawn")),
-            ("none yet", _fixed({"requests": [], "notice": None, "notice_number": None})),
+            (
+                "none yet",
+                _fixed(
+                    {
+                        "requests": [],
+                        "notice": None,
+                        "notice_number": None,
+                        "more": False,
+                        "listed": 10,
+                    }
+                ),
+            ),
         ),
         "my_help_request": (
             (

@@ -12,9 +12,18 @@ import pytest_asyncio
 from jsonschema import Draft6Validator
 from sqlalchemy import select
 
+from bot.app import APP_KEY
 from bot.chat import TeamsUser
 from bot.local_connector import LocalConnector
+from content.schema import Role
+from content.triage_rules import Urgency
 from content.verbs import VERB_FIELD, Verb
+from services.help_requests import (
+    ContactPreference,
+    NewHelpRequest,
+    Person,
+    RequestKind,
+)
 from storage.db import create_engine, create_session_factory
 from storage.models import HelpRequestMessageRecord, HelpRequestRecord
 from tests.web.conftest import RunningBot, start_bot
@@ -302,3 +311,28 @@ async def messages_of(bot: RunningBot, request_id: int) -> list[HelpRequestMessa
             return list(found)
     finally:
         await engine.dispose()
+
+
+async def test_the_list_shows_the_ten_newest_and_says_there_are_more(bot: RunningBot) -> None:
+    user = bot.user()
+    desk = bot.app[APP_KEY].help_desk
+    for _ in range(11):
+        await desk.submit(
+            NewHelpRequest(
+                kind=RequestKind.QUESTION,
+                requester=Person(user.aad_object_id, ""),
+                directorate="Wonen",
+                role=Role.TEAMMANAGER,
+                urgency=Urgency.GEEN_HAAST,
+                contact=ContactPreference.EMAIL,
+                text=TEXT,
+            )
+        )
+    numbers = sorted(row.id for row in await rows(bot, user))
+
+    shown = said(await say(bot, user, "mijn hulpvragen"))
+
+    heading = 'Hulpvraag {}"'.format  # as the card's JSON holds a heading, closing quote and all
+    assert heading(numbers[-1]) in shown and heading(numbers[1]) in shown
+    assert heading(numbers[0]) not in shown  # the oldest is left out
+    assert "Je ziet hier je 10 nieuwste hulpvragen." in shown
