@@ -127,7 +127,9 @@ class SessionActions:
             )
         return Reply(self._signed_up(press, result))
 
-    async def mine(self, press: Press, notice: str | None = None) -> Reply:
+    async def mine(
+        self, press: Press, notice: str | None = None, removed_calendar_url: str | None = None
+    ) -> Reply:
         async with self.uow_factory() as uow:
             mine = await my_registrations(uow=uow, person=press.actor, now=self.clock())
         registrations = [
@@ -136,13 +138,18 @@ class SessionActions:
         ]
         return Reply(
             self.renderer.card(
-                "my_sessions", press.lang, registrations=registrations, notice=notice
+                "my_sessions",
+                press.lang,
+                registrations=registrations,
+                notice=notice,
+                removed_calendar_url=removed_calendar_url,
             )
         )
 
     async def cancel(self, press: Press) -> Reply:
         session_id = session_id_of(press.data)
         async with self.uow_factory() as uow:
+            before = await uow.sessions.registration(session_id=session_id, person=press.actor)
             cancelled = await cancel_registration(
                 uow=uow,
                 session_id=session_id,
@@ -150,8 +157,10 @@ class SessionActions:
                 now=self.clock(),
                 rules=self.rules,
             )
-        notice = "session_cancelled_by_you" if cancelled else "session_cancel_nothing"
-        return await self.mine(press, notice)
+        if cancelled is None:
+            return await self.mine(press, "session_cancel_nothing")
+        # A place they had is in their calendar: its link now serves the cancellation.
+        return await self.mine(press, "session_cancelled_by_you", self._calendar_url(press, before))
 
     async def accept(self, press: Press) -> Reply:
         session_id = session_id_of(press.data)

@@ -100,7 +100,13 @@ def session_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
             ("a place, a waiting spot, an offer", _fixed({"registrations": mine, "notice": None})),
             (
                 "after cancelling, none left",
-                _fixed({"registrations": [], "notice": "session_cancelled_by_you"}),
+                _fixed(
+                    {
+                        "registrations": [],
+                        "notice": "session_cancelled_by_you",
+                        "removed_calendar_url": _CALENDAR_URL,
+                    }
+                ),
             ),
         ),
         "session_evaluation": (("the question after", _fixed({"s": s})),),

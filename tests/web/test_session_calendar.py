@@ -108,7 +108,8 @@ async def test_my_sign_ups_has_the_link_and_after_cancelling_it_serves_the_cance
     mine = await press(running_bot, user, Verb.MY_SESSIONS)
     assert button(mine, CALENDAR).url == url
 
-    await press(running_bot, user, Verb.SESSION_CANCEL, session=session.id)
+    cancelled = await press(running_bot, user, Verb.SESSION_CANCEL, session=session.id)
+    assert button(cancelled, "Haal uit je agenda").url == url
     status, content_type, after = await fetch(running_bot, url)
 
     assert status == 200 and "method=CANCEL" in content_type
@@ -138,11 +139,15 @@ async def test_signing_up_again_after_cancelling_is_a_new_event(running_bot: Run
 async def test_no_link_for_the_waiting_list(running_bot: RunningBot) -> None:
     session = await plan(running_bot, capacity=1)
     await signed_up_link(running_bot, session)
+    waiting = running_bot.user()
 
-    shown = await sign_up(running_bot, running_bot.user(), session)
+    shown = await sign_up(running_bot, waiting, session)
+    shown += await press(running_bot, waiting, Verb.SESSION_CANCEL, session=session.id)
 
     assert "wachtlijst" in text_of(shown)
-    assert all(b.title != CALENDAR for card in shown for b in card.buttons)
+    assert "Je bent afgemeld" in text_of(shown)
+    titles = {b.title for card in shown for b in card.buttons}
+    assert CALENDAR not in titles and "Haal uit je agenda" not in titles
 
 
 async def test_a_moved_session_reaches_the_chat_with_a_link_to_the_moved_event(
