@@ -332,3 +332,32 @@ async def test_a_held_session_shows_the_anonymous_rating_and_remarks(bot: Runnin
 
     assert "4,3 gemiddeld (3 antwoorden, zonder namen)" in lines(shown)
     assert "- Fijn dat de wethouder luisterde.\n- Te kort" in lines(new[0])
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_the_bureau_plans_removes_and_the_place_passes_on(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    bureau = TeamsUser("", "", "", aad_object_id=MEMBER)
+    async for pg_bot in bureau_bot(tmp_path, [account(bureau)], database_url=postgres_url):
+        created, _ = await execute(
+            pg_bot, member(pg_bot), Verb.SESSION_CREATE, **form(_in_a_month(), capacity="1")
+        )
+        session_id = next(b for b in created.buttons if b.verb == Verb.SESSION_EDIT.value).data[
+            "session"
+        ]
+        first = await sign_up_as(pg_bot, "Sam de Vries", session_id)
+        second = await sign_up_as(pg_bot, "Noor El Amrani", session_id)
+        _, new = await execute(
+            pg_bot, member(pg_bot), Verb.SESSION_PARTICIPANTS, session=session_id
+        )
+        (choice,) = [i for i in new[0].inputs if i.id == "registration"]
+        sam = next(value for title, value in choice.choices if title == "Sam de Vries")
+
+        await execute(
+            pg_bot, member(pg_bot), Verb.SESSION_REMOVE, session=session_id, registration=sam
+        )
+
+        assert "session_removed" in [m.template for m in await outbox(pg_bot, first.aad_object_id)]
+        offered = [m.template for m in await outbox(pg_bot, second.aad_object_id)]
+        assert "session_place_offered" in offered
