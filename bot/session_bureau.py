@@ -33,7 +33,13 @@ from services.session_admin import (
     session_lists,
 )
 from services.session_messages import SessionRules
-from services.session_types import RegistrationInfo, SessionInfo, SessionsUnitOfWork, local_when
+from services.session_types import (
+    RegistrationInfo,
+    SessionInfo,
+    SessionStatus,
+    SessionsUnitOfWork,
+    local_when,
+)
 from services.sessions import cancel_registration
 
 LIST_COMMAND, NEW_COMMAND = "bureau_sessions", "bureau_new_session"  # content/commands.yaml
@@ -115,7 +121,7 @@ class SessionBureauActions:
 
     async def edit(self, press: Press) -> Replace:
         session = await self._session(press)
-        if session.status.value in ("cancelled", "held"):
+        if session.status in (SessionStatus.CANCELLED, SessionStatus.HELD):
             return Replace(await self._session_card(session.id, press.lang, "bureau_session_ended"))
         return Replace(self._form(press.lang, values=form_values(session), session_id=session.id))
 
