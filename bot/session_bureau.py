@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.actions import ActionRouter, Press, Replace, Reply, StaleCard, Who
+from bot.actions import ActionRouter, Press, Replace, Reply, Show, StaleCard, Who
 from bot.channel_commands import ChannelCommand, ChannelCommands
 from bot.session_actions import session_id_of
 from bot.session_bureau_form import form_values, read_form
@@ -104,10 +104,10 @@ class SessionBureauActions:
     async def new(self, press: Press) -> Reply:
         return Reply(self._form(press.lang))
 
-    async def show(self, press: Press) -> Replace:
-        """The card as it is now: its refresh in Teams (places taken, the waiting list)."""
+    async def show(self, press: Press) -> Show:
+        """The card as it is now, for the one who looks (its refresh): nothing is edited."""
         session = await self._session(press)
-        return Replace(await self._session_card(session.id, press.lang, None))
+        return Show(await self._session_card(session.id, press.lang, None))
 
     async def create(self, press: Press) -> Replace:
         reading = read_form(press.data, offers=list(self.offers), now=self.clock())

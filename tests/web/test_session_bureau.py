@@ -313,11 +313,17 @@ async def test_the_session_card_refreshes_to_the_places_taken_now(bot: RunningBo
     assert card["refresh"]["userIds"] == [f"29:{MEMBER}"]  # the team as the roster read it
     await sign_up_as(bot, "Sam de Vries", session.id)
 
+    edits = [r for r in bot.connector.requests if r[0] == "PUT"]
     shown, _ = await execute(
-        bot, member(bot), Verb.SESSION_SHOW, **card["refresh"]["action"]["data"]
+        bot,
+        member(bot),
+        Verb.SESSION_SHOW,
+        reply_to="activity-1",
+        **card["refresh"]["action"]["data"],
     )
 
     assert "1 van 8 bezet, 0 op de wachtlijst" in lines(shown)
+    assert [r for r in bot.connector.requests if r[0] == "PUT"] == edits  # a view edits nothing
 
 
 async def test_a_held_session_shows_the_anonymous_rating_and_remarks(bot: RunningBot) -> None:
