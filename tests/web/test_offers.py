@@ -130,3 +130,21 @@ async def test_a_finder_question_is_said_once_per_message(running_bot: RunningBo
         said = everything_said(message)
         assert said.count("Wat is je rol?") == 1, said
         assert message["summary"] == "Vraag 1 van 4"
+
+
+async def test_an_items_related_pages_are_a_button_each_on_a_row_of_their_own(
+    running_bot: RunningBot,
+) -> None:
+    """Their titles are long: side by side in the action bar, Teams cut them to a few words."""
+    user = running_bot.user()
+    _, messages = await running_bot.send(
+        user.presses({"action": "item", "id": "moeilijk-gesprek-voeren"})
+    )
+    (card,) = cards(messages)
+    assert [a["data"] for a in card["actions"]] == [{"action": "menu"}]
+    assert "Lees ook" in texts(card)
+    rows = [e["actions"] for e in card["body"] if e["type"] == "ActionSet"]
+    related = [row[0] for row in rows if row[0]["data"].get("action") == "item"]
+    assert len(related) >= 3 and all(len(row) == 1 for row in rows)
+    _, messages = await running_bot.send(user.presses(related[0]["data"]))
+    assert texts(cards(messages)[0])[0] == related[0]["title"]
