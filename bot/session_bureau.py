@@ -109,29 +109,30 @@ class SessionBureauActions:
         session = await self._session(press)
         return Show(await self._session_card(session.id, press.lang, None))
 
-    async def create(self, press: Press) -> Replace:
+    async def create(self, press: Press) -> Replace | Show:
         reading = read_form(press.data, offers=list(self.offers), now=self.clock())
         if reading.details is None:
-            return Replace(self._form(press.lang, values=reading.values, problem=reading.problem))
+            return Show(self._form(press.lang, values=reading.values, problem=reading.problem))
         async with self.uow_factory() as uow:
             session = await create_session(
                 uow=uow, details=reading.details, offers_with_dates=self.offers
             )
         return Replace(await self._session_card(session.id, press.lang, "bureau_session_created"))
 
-    async def edit(self, press: Press) -> Replace:
+    async def edit(self, press: Press) -> Replace | Show:
+        """The form, filled in, for the one who pressed; the others keep seeing the card."""
         session = await self._session(press)
         if session.status in (SessionStatus.CANCELLED, SessionStatus.HELD):
             return Replace(await self._session_card(session.id, press.lang, "bureau_session_ended"))
-        return Replace(self._form(press.lang, values=form_values(session), session_id=session.id))
+        return Show(self._form(press.lang, values=form_values(session), session_id=session.id))
 
-    async def change(self, press: Press) -> Replace:
+    async def change(self, press: Press) -> Replace | Show:
         session = await self._session(press)
         reading = read_form(
             {**press.data, "offer": session.offer}, offers=[session.offer], now=self.clock()
         )
         if reading.details is None:
-            return Replace(
+            return Show(
                 self._form(
                     press.lang,
                     values=reading.values,
@@ -148,7 +149,7 @@ class SessionBureauActions:
                 rules=self.rules,
             )
         if outcome is ChangeOutcome.CAPACITY_TOO_LOW:
-            return Replace(
+            return Show(
                 self._form(
                     press.lang,
                     values=reading.values,

@@ -154,7 +154,10 @@ async def test_a_change_reaches_everyone_signed_up(bot: RunningBot) -> None:
     session = await plan(bot)
     manager = await sign_up_as(bot, "Sam de Vries", session.id)
 
-    edit, _ = await execute(bot, member(bot), Verb.SESSION_EDIT, session=session.id)
+    edit, _ = await execute(
+        bot, member(bot), Verb.SESSION_EDIT, reply_to="activity-1", session=session.id
+    )
+    assert not [r for r in bot.connector.requests if r[0] == "PUT"]  # the form is theirs alone
     values = {i.id: i for i in edit.inputs}
     assert "Gesprek wijzigen" in lines(edit)
     assert "theme" in values
