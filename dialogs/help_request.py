@@ -150,7 +150,8 @@ class HelpRequestDialog(InterruptibleDialog):
             return await self._stop(step)
         self._keep_team(step.values, step.result)
         lang = lang_of(step.context)
-        return await self._ask(step, "who", "intake_who_title", self._who_fields(lang, {}))
+        known = await self._as_last_time(step)
+        return await self._ask(step, "who", "intake_who_title", self._who_fields(lang, known))
 
     async def to_summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result == STOPPED:
@@ -265,6 +266,26 @@ class HelpRequestDialog(InterruptibleDialog):
             steps=total,
         )
         return await step.prompt(FormPrompt.__name__, form.options())
+
+    async def _as_last_time(self, step: WaterfallStepContext) -> dict[str, str]:
+        """Directorate, role and contact as the requester gave them last time, to change or keep."""
+        sender = step.context.activity.from_property
+        requester = (sender.aad_object_id or sender.id) if sender is not None else None
+        if not requester:
+            return {}
+        try:
+            mine = await self._desk.mine(requester)
+        except Exception as error:  # a convenience only: without it the fields start empty
+            log.warning("earlier requests not read: %s", type(error).__name__)
+            return {}
+        if not mine:
+            return {}
+        last = mine[0]
+        return {
+            "directorate": last.directorate,
+            "role": last.role.value,
+            "contact": last.contact.value,
+        }
 
     async def _stop(self, step: WaterfallStepContext) -> DialogTurnResult:
         await step.context.send_activity(self.replies.text("intake_stopped", lang_of(step.context)))

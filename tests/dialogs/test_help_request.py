@@ -300,3 +300,28 @@ async def test_a_gespreksbegeleider_request_asks_for_the_team_and_stores_its_fie
     assert stored.details == {"weeks": "week 3 of 4", "notes": "Twee mensen zijn net nieuw."}
     assert stored.suggestions[0].offer_id == "gespreksbegeleider"
     assert stored.status is Status.NEW
+
+
+async def test_a_second_request_starts_with_the_directorate_role_and_contact_of_the_first(
+    question_client: DialogTestClient,
+) -> None:
+    client = question_client
+    first = await start(client)
+    assert inputs(first)["text"].get("value") is None
+    await client.send_activity(typed(SAFE_TEXT))
+    who = await client.send_activity(press(form="theme", theme="weerstand-draagvlak"))
+    assert not any(field.get("value") for field in inputs(who).values())  # nothing known yet
+    await client.send_activity(press(form="who", **WHO))
+    await client.send_activity(press(form="summary", text=SAFE_TEXT, theme="bewustwording", **WHO))
+
+    await start(client)
+    await client.send_activity(typed(SAFE_TEXT))
+    again = await client.send_activity(press(form="theme", theme="weerstand-draagvlak"))
+
+    known = {name: field.get("value") for name, field in inputs(again).items()}
+    assert known == {
+        "directorate": "Wonen",
+        "role": "teammanager",
+        "urgency": None,  # asked anew: it is about this request
+        "contact": "email",
+    }
