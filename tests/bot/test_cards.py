@@ -187,3 +187,31 @@ def test_the_menu_has_short_titles_one_button_per_row_and_explains_in_text(lang:
         if element["type"] == "ActionSet" and body[i + 1]["type"] == "TextBlock"
     ]
     assert len(explained) == 4 and all(len(text) > len(titles[0]) for text in explained)
+
+
+def button_rows(card: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Every row of buttons a card shows: its ActionSets, and its action bar."""
+    found: list[list[dict[str, Any]]] = [card["actions"]] if card.get("actions") else []
+
+    def walk(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            if element["type"] == "ActionSet":
+                found.append(element["actions"])
+            walk(element.get("items", []))
+
+    walk(card["body"])
+    return found
+
+
+# The manager's cards that end a path: their next steps are a button a row, never squeezed.
+ONE_BUTTON_A_ROW = {"menu", "answers", "no_answer", "recommendations", "contact", "item"}
+
+
+def test_a_managers_next_steps_are_a_button_a_row(templates: Templates) -> None:
+    checked = set()
+    for entry in sample_cards(templates, load_catalog()):
+        if entry["template"] in ONE_BUTTON_A_ROW:
+            rows = button_rows(entry["card"])
+            assert rows and all(len(row) == 1 for row in rows), (entry["template"], rows)
+            checked.add(entry["template"])
+    assert checked == ONE_BUTTON_A_ROW
