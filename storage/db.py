@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.engine import URL, AdaptedConnection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -139,7 +139,13 @@ def _begin(connection: Connection) -> None:
     # statements (UPDATE ... WHERE, INSERT ... ON CONFLICT), as PostgreSQL needs them anyway.
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    connection.exec_driver_sql("BEGIN")
+    driver = connection.connection.dbapi_connection
+    if isinstance(driver, AdaptedConnection):
+        # Straight to aiosqlite: one hand-off to its thread, where exec_driver_sql makes three (a
+        # cursor, the statement, closing the cursor) and an execution context of its own.
+        driver.run_async(lambda db: db.execute("BEGIN"))
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _postgres_engine(url: URL, pool_size: int, *, timeouts: bool) -> AsyncEngine:
