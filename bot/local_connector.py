@@ -74,13 +74,52 @@ class LocalConnector:
             )
         return list(self.received)
 
+    async def wait_for_messages(
+        self,
+        count: int = 1,
+        *,
+        after: int = 0,
+        where: Callable[[str, str, Activity], bool] | None = None,
+        seconds: float = 10.0,
+    ) -> list[Activity]:
+        """Wait for `count` messages (typing indicators left out) that match `where`.
+
+        Only calls after the first `after` (a length of `received` taken before) count, so what
+        an earlier turn sent, and activities that come in any order (a turn's typing indicator,
+        an outbox message beside a reply), cannot be taken for the one awaited. `where` gets the
+        call's method, path and activity. Returns the first `count` matching messages.
+        """
+
+        def matching() -> list[Activity]:
+            calls = zip(self.requests[after:], self.received[after:], strict=True)
+            return [
+                activity
+                for (method, path, _), activity in calls
+                if activity.get("type") == "message"
+                and (where is None or where(method, path, activity))
+            ]
+
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(matching()) >= count), seconds
+            )
+            return matching()[:count]
+
+    def calls(self) -> list[tuple[str, str, Activity]]:
+        """Method, path and activity of each call received, in order."""
+        return [
+            (method, path, activity)
+            for (method, path, _), activity in zip(self.requests, self.received, strict=True)
+        ]
+
     def messages(self) -> list[Activity]:
         """What a person would see: received activities without typing indicators."""
         return [a for a in self.received if a.get("type") == "message"]
 
     async def _record(self, request: web.Request, activity: Activity) -> None:
-        self.requests.append((request.method, request.path, request.headers.copy()))
         async with self._changed:
+            # Both in one step, so `requests` and `received` always pair up.
+            self.requests.append((request.method, request.path, request.headers.copy()))
             self.received.append(activity)
             self._changed.notify_all()
 

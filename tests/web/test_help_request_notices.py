@@ -59,24 +59,19 @@ async def outbox_of(bot: RunningBot, user: TeamsUser) -> list[OutboxMessage]:
 async def delivered(
     bot: RunningBot, user: TeamsUser, after: int, count: int
 ) -> list[dict[str, Any]]:
-    """Wait for `count` messages in the user's conversation after the first `after` messages."""
-    for _ in range(50):
-        found = [
-            m
-            for m in bot.connector.messages()[after:]
-            if m["conversation"]["id"] == user.conversation_id
-        ]
-        if len(found) >= count:
-            return found
-        await bot.connector.wait_for(len(bot.connector.received) + 1, seconds=10)
-    raise AssertionError("the notices did not arrive")
+    """Wait for `count` messages in the user's conversation after the first `after` activities."""
+    return await bot.connector.wait_for_messages(
+        count,
+        after=after,
+        where=lambda _, __, m: m["conversation"]["id"] == user.conversation_id,
+    )
 
 
 async def test_claim_reply_and_closing_reach_the_requester_in_their_chat(bot: RunningBot) -> None:
     user = bot.user()
     number = await submitted(bot, user)
     now = datetime.now(UTC)
-    after = len(bot.connector.messages())
+    after = len(bot.connector.received)
 
     async with bureau_uow(bot) as uow:
         await actions.claim(uow=uow, request_id=number, by=STAFF, now=now)
@@ -108,7 +103,7 @@ async def test_claim_reply_and_closing_reach_the_requester_in_their_chat(bot: Ru
 async def test_the_requester_answers_a_reply_from_its_notice(bot: RunningBot) -> None:
     user = bot.user()
     number = await submitted(bot, user)
-    after = len(bot.connector.messages())
+    after = len(bot.connector.received)
     async with bureau_uow(bot) as uow:
         await actions.reply(
             uow=uow, request_id=number, actor=STAFF, text=REPLY, now=datetime.now(UTC)
@@ -159,7 +154,7 @@ async def test_the_requester_sees_their_question_and_the_messages_but_never_a_no
 async def test_a_notice_speaks_the_requesters_language(bot: RunningBot) -> None:
     user = bot.user(locale="en-US")
     number = await submitted(bot, user)
-    after = len(bot.connector.messages())
+    after = len(bot.connector.received)
 
     async with bureau_uow(bot) as uow:
         await actions.claim(uow=uow, request_id=number, by=STAFF, now=datetime.now(UTC))

@@ -15,7 +15,7 @@ async def test_a_queued_message_is_sent_by_the_app_to_the_persons_chat(
     user = running_bot.user(locale="en-US")
     status, _ = await running_bot.send(user.activity(text="menu"))  # stores where they are
     assert status in (200, 201)
-    before = len(running_bot.connector.messages())
+    before = len(running_bot.connector.received)
     session_factory = create_session_factory(running_bot.app[APP_KEY].engine)
 
     async with UnitOfWork(session_factory) as uow:
@@ -28,9 +28,8 @@ async def test_a_queued_message_is_sent_by_the_app_to_the_persons_chat(
             key="test:stopped",
         )
         await uow.commit()
-    await running_bot.connector.wait_for(len(running_bot.connector.received) + 1, seconds=10)
+    [message] = await running_bot.connector.wait_for_messages(after=before)
 
-    [message] = running_bot.connector.messages()[before:]
     assert message["conversation"]["id"] == user.conversation_id
     templates = running_bot.app[APP_KEY].replies.templates
     assert message["text"] == templates.text("stopped", "en")  # the user's locale

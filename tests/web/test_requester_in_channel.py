@@ -27,18 +27,15 @@ async def bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
 
 async def in_channel(bot: RunningBot, before: int, count: int) -> list[tuple[str, str, Any]]:
     """The first `count` calls to the Bureau's channel after the first `before` calls."""
-    for _ in range(20):
-        calls = [
-            (method, path, activity)
-            for (method, path, _), activity in zip(
-                bot.connector.requests[before:], bot.connector.received[before:], strict=True
-            )
-            if QUEUE_CHANNEL in path
-        ]
-        if len(calls) >= count:
-            return calls[:count]
-        await bot.connector.wait_for(len(bot.connector.received) + 1, seconds=10)
-    raise AssertionError("the channel did not get what it should")
+    await bot.connector.wait_for_messages(
+        count, after=before, where=lambda _, path, __: QUEUE_CHANNEL in path
+    )
+    calls = [
+        (method, path, activity)
+        for method, path, activity in bot.connector.calls()[before:]
+        if QUEUE_CHANNEL in path and activity.get("type") == "message"
+    ]
+    return calls[:count]
 
 
 async def asked(bot: RunningBot, user: TeamsUser) -> tuple[int, dict[str, Any]]:

@@ -158,7 +158,7 @@ async def test_a_moved_session_reaches_the_chat_with_a_link_to_the_moved_event(
     _, _, before = await fetch(running_bot, url)
     moved = session.starts_at + timedelta(days=1, hours=1)
     session_factory = create_session_factory(running_bot.app[APP_KEY].engine)
-    before_count = len(running_bot.connector.messages())
+    before_count = len(running_bot.connector.received)
 
     async with UnitOfWork(session_factory) as uow:
         await change_session(
@@ -168,9 +168,9 @@ async def test_a_moved_session_reaches_the_chat_with_a_link_to_the_moved_event(
             now=datetime.now(UTC),
             rules=running_bot.app[APP_KEY].settings.session_rules(),
         )
-    await running_bot.connector.wait_for(before_count + 1, seconds=10)
+    arrived = await running_bot.connector.wait_for_messages(after=before_count)
 
-    [notice] = [card_text(c) for c in cards(running_bot.connector.messages()[before_count:])]
+    [notice] = [card_text(c) for c in cards(arrived)]
     assert "Je gesprek is veranderd" in "\n".join(notice.lines)
     link = next(b.url for b in notice.buttons if b.title == CALENDAR)
     assert link == url  # the same place, the same link: it serves the event as it is now
@@ -188,13 +188,13 @@ async def test_a_cancelled_session_serves_the_cancellation_and_its_notice_says_r
     session = await plan(running_bot)
     user, url = await signed_up_link(running_bot, session)
     session_factory = create_session_factory(running_bot.app[APP_KEY].engine)
-    before_count = len(running_bot.connector.messages())
+    before_count = len(running_bot.connector.received)
 
     async with UnitOfWork(session_factory) as uow:
         await cancel_session(uow=uow, session_id=session.id, now=datetime.now(UTC))
-    await running_bot.connector.wait_for(before_count + 1, seconds=10)
+    arrived = await running_bot.connector.wait_for_messages(after=before_count)
 
-    [notice] = [card_text(c) for c in cards(running_bot.connector.messages()[before_count:])]
+    [notice] = [card_text(c) for c in cards(arrived)]
     link = next(b.url for b in notice.buttons if b.title == "Haal uit je agenda")
     assert link == url
     _, _, ics = await fetch(running_bot, link)
