@@ -33,6 +33,11 @@ _TITLES = CardTitles(
         "toolkit-id": {"nl": "Toolkit I&D", "en": "I&D toolkit"},
     },
 )
+# What someone could type that Markdown would format: every card shows it as typed.
+TYPED_MARKDOWN = (
+    "Zie [link](https://x) en **vet**\n# kop\n- punt\n1. een\n<at>Fatima</at> & _schuin_"
+)
+TYPED_NAME = "**Sam** [de Vries](https://x)"
 _QUESTION = HelpRequest(
     id=12,
     kind=RequestKind.QUESTION,
@@ -94,6 +99,20 @@ def bureau_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                 _card(_FACILITATOR, days=1, notice="channel_notice_taken"),
             ),
             ("closed", _card(replace(_QUESTION, status=Status.CLOSED), days=9)),
+            (
+                "typed Markdown, shown as typed",
+                _card(
+                    replace(
+                        _FACILITATOR,
+                        text=TYPED_MARKDOWN,
+                        requester=Person("sample-requester", TYPED_NAME),
+                        directorate="# Wonen",
+                        details={"weeks": "- week 2", "notes": TYPED_MARKDOWN},
+                        claimed_by=Person("sample-bureau-1", TYPED_NAME),
+                    ),
+                    notice="channel_notice_assigned",
+                ),
+            ),
         ),
         "help_request_assign": (
             ("two colleagues", lambda kit: {"request": 12, "members": members}),

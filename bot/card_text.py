@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from content.templates import as_plain_text
+
 
 @dataclass
 class Input:
@@ -50,11 +52,14 @@ def _elements(elements: list[dict[str, Any]], out: CardText, show_card: str | No
     for element in elements:
         kind = element.get("type")
         if kind == "TextBlock":
-            out.lines.append(str(element.get("text", "")))
+            out.lines.append(as_plain_text(str(element.get("text", ""))))
         elif kind == "RichTextBlock":
             out.lines.append("".join(str(r.get("text", "")) for r in element.get("inlines", [])))
         elif kind == "FactSet":
-            out.lines.extend(f"  {f.get('title')}: {f.get('value')}" for f in element["facts"])
+            out.lines.extend(
+                f"  {f.get('title')}: {as_plain_text(str(f.get('value')))}"
+                for f in element["facts"]
+            )
         elif kind == "Image":
             out.lines.append(f"[afbeelding: {element.get('altText', '')}]")
         elif kind in ("Container", "Column"):

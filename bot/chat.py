@@ -34,6 +34,7 @@ from bot.chat_seats import (
 from bot.chat_user import BOT_ID, TeamsUser
 from bot.local_connector import LocalConnector
 from bot.settings import Settings
+from content.templates import as_plain_text
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 SETTLE_SECONDS = 10.0  # the longest the chat waits for the outbox after a turn
@@ -72,7 +73,7 @@ def _show(
         if position in updates:
             print("\n(bijgewerkt)")  # noqa: T201
         if activity.get("text"):
-            print(f"\nbot: {activity['text']}")  # noqa: T201
+            print(f"\nbot: {as_plain_text(activity['text'])}")  # noqa: T201
         for attachment in activity.get("attachments") or []:
             if attachment.get("contentType") == ADAPTIVE_CARD:
                 number = first + sum(len(c.text.buttons) for c in cards)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.bureau_samples import TYPED_MARKDOWN
 from bot.requester_actions import message_view, request_view
 from content.schema import Lang, Role
 from content.triage_rules import Urgency
@@ -86,6 +87,24 @@ def _one(lang: Lang, kind: RequestKind) -> dict[str, Any]:
     }
 
 
+def _typed(lang: Lang) -> dict[str, Any]:
+    values = _one(lang, RequestKind.GESPREKSBEGELEIDER)
+    message = Message(
+        id=1,
+        request_id=12,
+        kind=MessageKind.REPLY,
+        author=None,
+        body=TYPED_MARKDOWN,
+        created_at=_AT,
+    )
+    return {
+        **values,
+        "text": TYPED_MARKDOWN,
+        "details": {"weeks": "- week 3", "notes": TYPED_MARKDOWN},
+        "messages": [message_view(message)],
+    }
+
+
 def _fixed(values: dict[str, Any]) -> Values:
     return lambda _: values
 
@@ -119,6 +138,7 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                 "a gespreksbegeleider, with its details",
                 lambda kit: _one(kit.lang, RequestKind.GESPREKSBEGELEIDER),
             ),
+            ("typed Markdown, shown as typed", lambda kit: _typed(kit.lang)),
         ),
         "help_request_answer": (
             (
@@ -142,11 +162,19 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                 "the requester's answer",
                 _fixed({"request": 12, "text": "Ons team heeft 14 mensen."}),
             ),
+            (
+                "typed Markdown, shown as typed",
+                _fixed({"request": 12, "text": TYPED_MARKDOWN}),
+            ),
         ),
         "help_request_notice": (
             (
                 "a reply from the Bureau",
                 _fixed({"request": 12, "event": "reply", "text": reply, "open": True}),
+            ),
+            (
+                "typed Markdown, shown as typed",
+                _fixed({"request": 12, "event": "reply", "text": TYPED_MARKDOWN, "open": True}),
             ),
             ("handled now", _fixed({"request": 12, "event": "claimed", "open": True})),
             ("passed on", _fixed({"request": 12, "event": "assigned", "open": True})),

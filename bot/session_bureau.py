@@ -239,7 +239,16 @@ class SessionBureauActions:
             for r in lists.offered
         ]
         waiting = [
-            {"line": f"{n}. {r.name}, {r.function}, {r.directorate}"}
+            {
+                "line": text(
+                    "bureau_lists_waiting_line",
+                    lang,
+                    n=n,
+                    name=r.name,
+                    function=r.function,
+                    directorate=r.directorate,
+                )
+            }
             for n, r in enumerate(lists.waiting, start=1)
         ]
         return self.renderer.card(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.bureau_samples import TYPED_MARKDOWN, TYPED_NAME
 from services.session_types import AMSTERDAM, Audience, SessionInfo, local_when
 
 Values = Callable[[object], dict[str, Any]]
@@ -188,6 +189,29 @@ def _bureau_samples(
             ),
         ),
         "session_bureau_lists": (
+            (
+                "typed Markdown, shown as typed",
+                _fixed(
+                    {
+                        "s": s,
+                        "notice": None,
+                        "participants": [
+                            {
+                                "id": 1,
+                                "name": TYPED_NAME,
+                                "function": "**Teamleider**",
+                                "directorate": "# Wonen",
+                            }
+                        ],
+                        "offered": [],
+                        "waiting": [],
+                        "removable": [],
+                        "csv_url": None,
+                        "csv_minutes": 15,
+                        "remarks": [TYPED_MARKDOWN],
+                    }
+                ),
+            ),
             (
                 "places, an offer and a waiting list",
                 _fixed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,36 @@ RENDER_CACHE_SIZE = 2048
 FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# What Teams reads as Markdown in a TextBlock, a FactSet value and a message's text: these
+# characters anywhere (emphasis, code, links and images, HTML and <at> mentions, strikethrough,
+# tables), an entity such as &amp;, and at the start of a line a heading, a quote, a list item or a
+# heading's underline. A backslash before any of them shows the character itself (CommonMark).
+_MARKDOWN_ANYWHERE = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
+_MARKDOWN_LINE_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def literal(text: object) -> str:
+    """`text` as someone typed it, for a card or message: no Markdown in it takes effect.
+
+    Apply it (the `literal` filter in templates) to every value a person typed (a request's text,
+    replies, names, a function or directorate), never to content: ordinary words and punctuation
+    stay as they are, only what Teams would format is escaped.
+    """
+    escaped = _MARKDOWN_ANYWHERE.sub(lambda m: "\\" + m.group(0), str(text))
+    return _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark, number, dot = match.groups()
+    return f"{indent}\\{mark}" if mark else f"{indent}{number}\\{dot}"
+
+
+def as_plain_text(markdown: str) -> str:
+    """What a reader sees of escaped text, for places that show card text without Markdown."""
+    return _BACKSLASH_ESCAPE.sub(r"\1", markdown)
+
+
 class TemplateError(ValueError):
     """A message or card template that cannot be used; raised at load, never in a chat."""
 
@@ -49,6 +80,7 @@ def _environment(directory: Path) -> Environment:
     )
     # Verbs come from content/verbs.py, never spelled out in a template.
     environment.globals.update(verbs=Verb, verb_field=VERB_FIELD)
+    environment.filters["literal"] = literal
     return environment
 
 
@@ -158,6 +190,7 @@ def load_templates(
 ) -> Templates:
     """Load and compile every message and card; fail loudly on a missing or broken one."""
     text_env = Environment(undefined=StrictUndefined, autoescape=False)
+    text_env.filters["literal"] = literal
     messages: dict[Lang, dict[str, Template]] = {}
     for lang in LANGS:
         path = messages_dir / f"{lang}.yaml"

@@ -28,6 +28,10 @@
     result.problems = drawn.problems;
     result.card = sample.card;
     result.text = drawn.element ? drawn.element.innerText : "";
+    // Elements only Markdown makes (links, emphasis, headings, lists, quotes, code), by tag.
+    result.markdown = drawn.element
+      ? Array.from(drawn.element.querySelectorAll("a, strong, em, h1, h2, h3, h4, h5, h6, ul, ol, li, blockquote, code, del, s")).map((e) => e.tagName.toLowerCase())
+      : [];
     result.buttons = drawn.element
       ? Array.from(drawn.element.querySelectorAll("button.ac-pushButton")).map((b) => b.innerText.trim())
       : [];

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from content.templates import load_templates
+from content.templates import as_plain_text, load_templates
 from tests.devchat.conftest import Browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -24,7 +24,11 @@ NOT_A_WORD = re.compile(r"[\W_]+")
 
 
 def words(text: str) -> str:
-    """Text as a person reads it: Markdown links and lists as their text, words in lower case."""
+    """Text as a person reads it: Markdown links and lists as their text, words in lower case.
+
+    Escaped characters (what someone typed, content.templates.literal) as themselves.
+    """
+    text = as_plain_text(text)
     text = LIST_MARKER.sub("", MARKDOWN_LINK.sub(r"\1", text))
     return " ".join(NOT_A_WORD.sub(" ", text).casefold().split())
 

@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import APP_KEY
+from bot.card_text import card_text
 from bot.chat import TeamsUser
 from content.schema import Role
+from content.templates import as_plain_text, literal
 from content.triage_rules import Priority, Urgency
 from content.verbs import VERB_FIELD, Verb
 from services.help_requests import (
@@ -494,3 +496,26 @@ async def test_a_bureau_member_with_english_teams_gets_the_card_in_english(
 
     assert "You have claimed this help request." in card_texts(card)
     assert facts(card)["Status"] == "In progress"
+
+
+async def test_what_the_requester_and_the_bureau_typed_is_shown_as_typed(bot: RunningBot) -> None:
+    typed = "Zie [link](https://x) en **vet**\n# kop\n- punt\n<at>Fatima</at>"
+    name = "**Sanne** [de Vries](https://x)"
+    await link_channel(bot)
+    request, post = await posted(bot, new_request(text=typed, requester=Person(REQUESTER.id, name)))
+    card = card_of(post)
+
+    assert f"  Gevraagd door: {name}" in card_text(card).lines  # as a reader sees it
+    assert typed in card_text(card).lines
+    assert "Zie \\[link\\](https://x) en \\*\\*vet\\*\\*\n\\# kop\n\\- punt\n\\<at>" in card_texts(
+        card
+    )
+    assert facts(card)["Gevraagd door"] == "\\*\\*Sanne\\*\\* \\[de Vries\\](https://x)"
+
+    before = len(bot.connector.received)
+    await press(
+        bot, member(bot), Verb.HELP_REQUEST_REPLY, {"request": request.id, "reply": typed}, post
+    )
+    [in_thread] = await bot.connector.wait_for_messages(after=before, where=in_thread_of(post))
+    assert in_thread["text"] == f"Fatima antwoordde de aanvrager: {literal(typed)}"
+    assert as_plain_text(in_thread["text"]).endswith(typed)

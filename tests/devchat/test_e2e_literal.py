@@ -1,0 +1,46 @@
+"""Text a person typed shows as typed in Microsoft's renderer: no Markdown in it takes effect.
+
+The gallery's samples named "typed Markdown, shown as typed" put a link, bold, a heading, a
+list, a numbered item, an `<at>` mention and underscores into every place of a card that shows
+what a requester, a Bureau member or a manager typed (bot/*_samples.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.bureau_samples import TYPED_MARKDOWN, TYPED_NAME
+from tests.devchat.conftest import Browser
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+TYPED = "typed Markdown, shown as typed"
+
+
+async def test_typed_markdown_is_drawn_as_the_characters_typed(browser: Browser) -> None:
+    page = browser.page
+    await page.goto(f"{browser.base_url}/dev/chat/gallery")
+    await page.wait_for_function("() => window.gallery && window.gallery.done")
+    results: list[dict[str, Any]] = await page.evaluate("() => window.gallery.results")
+
+    typed = [r for r in results if r["sample"] == TYPED]
+    assert {r["template"] for r in typed} == {
+        "help_request_channel",
+        "help_request_notice",
+        "help_request_thread_answer",
+        "my_help_request",
+        "session_bureau_lists",
+    }
+    for result in typed:
+        where = f"{result['template']} ({result['lang']})"
+        assert result["problems"] == [], where
+        shown = result["text"]
+        for line in TYPED_MARKDOWN.splitlines():
+            assert line in shown, (where, line)
+        if result["template"] in ("help_request_channel", "session_bureau_lists"):
+            assert TYPED_NAME in shown, where
+        # The session lists' remarks are a list of our own making; nothing else is formatted.
+        ours = ["ul", "li"] if result["template"] == "session_bureau_lists" else []
+        assert result["markdown"] == ours, where
