@@ -66,6 +66,26 @@ class StaleCard(Exception):
     """The pressed card shows something that changed since; the handler changed nothing."""
 
 
+# Row ids are 32-bit integers in the database (PostgreSQL's integer); a larger number on a card
+# was never ours, and would fail the query rather than find nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id_of(data: Mapping[str, Any], key: str) -> int:
+    """The stored row a card is about (`data[key]`); a card without a sensible one is stale.
+
+    Cards carry the number as an int, or as a string after Teams' round trip. Anything else
+    (a forged card: a bool, a float, "²", which `isdigit` accepts but `int` refuses, a number
+    past the column's range) raises StaleCard, so the presser gets the stale card's answer.
+    """
+    value = data.get(key)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 11:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID:
+        return value
+    raise StaleCard
+
+
 @dataclass(frozen=True)
 class Press:
     """One pressed button: the verb, the card's data (without the verb), who and where."""
@@ -284,5 +304,6 @@ __all__ = [
     "Show",
     "StaleCard",
     "Who",
+    "row_id_of",
     "team_id_of",
 ]

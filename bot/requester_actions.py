@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.actions import ActionRouter, Press, Reply, StaleCard, Who
+from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of
 from content.render import Message, Renderer
 from content.schema import Lang
 from content.verbs import Verb
@@ -171,14 +171,7 @@ def message_view(message: RequestMessage) -> dict[str, Any]:
 
 def request_of(data: Mapping[str, Any]) -> int:
     """The request a card is about; a card without a sensible number is stale (or forged)."""
-    value = data.get("request")
-    if isinstance(value, bool):
-        raise StaleCard
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 10:
-        return int(value)
-    raise StaleCard
+    return row_id_of(data, "request")
 
 
 def _requester(press: Press) -> Person:

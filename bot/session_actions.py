@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.actions import ActionRouter, Press, Reply, StaleCard, Who
+from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of
 from bot.session_files import CalendarLinks
 from content.render import Message, Renderer
 from content.verbs import Verb
@@ -315,14 +315,7 @@ def _form_problem(values: Mapping[str, str]) -> str | None:
 
 def session_id_of(data: Mapping[str, Any]) -> int:
     """The session a card is about; a card without a sensible one is stale (or forged)."""
-    value = data.get("session")
-    if isinstance(value, bool):
-        raise StaleCard
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 10:
-        return int(value)
-    raise StaleCard
+    return row_id_of(data, "session")
 
 
 def _rating(value: object) -> int | None:

@@ -1,0 +1,46 @@
+"""The Bureau's session buttons and form against forged or absurd card data: a clear answer,
+nothing changed, never an error (tried as an attacker would, through /api/messages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from content.verbs import Verb
+from storage.db import create_engine, create_session_factory
+from storage.models import OfferSession
+from tests.web.conftest import RunningBot
+from tests.web.test_session_bureau import _in_a_month, bot, execute, form, lines, member
+
+__all__ = ["bot"]  # the fixture, used by name
+
+BUREAU_SESSION_VERBS = (
+    Verb.SESSION_EDIT,
+    Verb.SESSION_CHANGE,
+    Verb.SESSION_CALL_OFF,
+    Verb.SESSION_PARTICIPANTS,
+    Verb.SESSION_REMOVE,
+)
+
+
+async def planned(bot: RunningBot) -> int:
+    engine = create_engine(bot.database_url)
+    try:
+        async with create_session_factory(engine)() as db:
+            return int(await db.scalar(select(func.count()).select_from(OfferSession)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_forged_session_number_on_a_bureau_button_gets_the_stale_card(
+    bot: RunningBot,
+) -> None:
+    user = member(bot)
+    # "²" passes str.isdigit but not int(); 2**70 passes int() but not the database.
+    for forged in ("²", 2**70, 2**31, "1" * 30):
+        for verb in BUREAU_SESSION_VERBS:
+            data: dict[str, Any] = {**form(_in_a_month()), "registration": forged}
+            shown, _ = await execute(bot, user, verb, session=forged, **data)
+            assert "Deze kaart is niet meer actueel" in lines(shown), (verb, forged)
+    assert await planned(bot) == 0
