@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from services.session_types import AMSTERDAM, Audience, SessionDetails, SessionInfo
+from services.session_types import (
+    AMSTERDAM,
+    PLANNING_HORIZON_DAYS,
+    Audience,
+    SessionDetails,
+    SessionInfo,
+)
 
 FIELDS = (
     "offer",
@@ -61,6 +67,8 @@ def read_form(data: Mapping[str, object], *, offers: Sequence[str], now: datetim
         return FormReading(values, problem="bureau_session_form_too_long")
     if start <= now:
         return FormReading(values, problem="bureau_session_form_past")
+    if start > now + timedelta(days=PLANNING_HORIZON_DAYS):
+        return FormReading(values, problem="bureau_session_form_far")
     deadline = None
     if values["deadline_date"]:
         deadline = _moment(values["deadline_date"], values["deadline_time"] or values["time"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -30,6 +30,7 @@ from services.session_types import (
     AMSTERDAM,
     DEFAULT_CAPACITY,
     DEFAULT_DURATION_MINUTES,
+    PLANNING_HORIZON_DAYS,
     Audience,
     SessionDetails,
 )
@@ -172,6 +173,13 @@ def _contradictions(
         )
     if entry.start <= now:
         problems.append(PlanningProblem(_line_of(node, ("start",), line), "start: is in the past"))
+    elif entry.start > now + timedelta(days=PLANNING_HORIZON_DAYS):
+        problems.append(
+            PlanningProblem(
+                _line_of(node, ("start",), line),
+                f"start: is more than {PLANNING_HORIZON_DAYS} days ahead",
+            )
+        )
     if entry.deadline is not None and entry.deadline > entry.start:
         problems.append(
             PlanningProblem(_line_of(node, ("deadline",), line), "deadline: is after the start")

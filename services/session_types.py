@@ -15,6 +15,9 @@ from services.outbox import OutboxWrites
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEFAULT_DURATION_MINUTES = 90
 DEFAULT_CAPACITY = 8
+# How far ahead a session can be planned. Further is a typing error (and near year 9999 the
+# reminders, the evaluation the day after and the calendar's end time would not fit a date).
+PLANNING_HORIZON_DAYS = 731
 
 
 def local_when(start: datetime, end: datetime) -> dict[str, int]:

@@ -15,6 +15,8 @@ from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWork
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
+# The command plans against the real clock: next year is in the future and within reach.
+NEXT_YEAR = f"{datetime.now(UTC).year + 1}-"
 OFFERS = ("wethoudersgesprekken",)
 
 GOOD = """\
@@ -81,6 +83,12 @@ def test_an_offer_without_dates_a_past_start_and_a_late_deadline_are_refused() -
     ]
 
 
+def test_a_start_years_ahead_is_refused_as_a_typing_error() -> None:
+    text = "- offer: wethoudersgesprekken\n  start: 9999-12-31 23:59\n  theme: Iets\n"
+
+    assert _problems(text) == ["line 2: start: is more than 731 days ahead"]
+
+
 def test_a_time_the_clocks_skip_is_refused() -> None:
     text = "- offer: wethoudersgesprekken\n  start: 2027-03-28 02:30\n  theme: Iets\n"
 
@@ -118,7 +126,7 @@ def test_the_command_plans_once_and_skips_what_is_already_planned(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     plan = tmp_path / "planning.yaml"
-    plan.write_text(GOOD.replace("2026-", "2099-"), encoding="utf-8")
+    plan.write_text(GOOD.replace("2026-", NEXT_YEAR), encoding="utf-8")
 
     assert main(["sessions", "import", str(plan)]) == 0
     assert main(["sessions", "import", str(plan)]) == 0
@@ -137,7 +145,7 @@ def test_the_command_plans_nothing_from_a_file_with_one_bad_session(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     plan = tmp_path / "planning.yaml"
-    plan.write_text(GOOD.replace("2026-", "2099-") + "- offer: nope\n", encoding="utf-8")
+    plan.write_text(GOOD.replace("2026-", NEXT_YEAR) + "- offer: nope\n", encoding="utf-8")
 
     assert main(["sessions", "import", str(plan)]) == 1
 

@@ -44,3 +44,18 @@ async def test_a_forged_session_number_on_a_bureau_button_gets_the_stale_card(
             shown, _ = await execute(bot, user, verb, session=forged, **data)
             assert "Deze kaart is niet meer actueel" in lines(shown), (verb, forged)
     assert await planned(bot) == 0
+
+
+async def test_a_session_years_ahead_is_refused_with_a_clear_answer(bot: RunningBot) -> None:
+    # Year 9999 at 23:59 for ten hours ran past the last date Python knows: a 500 to Teams.
+    far = {"date": "9999-12-31", "time": "23:59", "duration": "600", "deadline_date": ""}
+    for user, expected in (
+        (member(bot), "hooguit twee jaar vooruit"),
+        (member(bot, locale="en-US"), "at most two years ahead"),
+    ):
+        for changes in (far, {**far, "time": "10:00", "duration": "90"}):
+            shown, _ = await execute(
+                bot, user, Verb.SESSION_CREATE, **form(_in_a_month(), **changes)
+            )
+            assert expected in lines(shown)
+    assert await planned(bot) == 0
