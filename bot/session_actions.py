@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of
+from bot.input_text import one_line
 from bot.session_files import CalendarLinks
 from content.render import Message, Renderer
 from content.verbs import Verb
@@ -325,4 +326,4 @@ def _rating(value: object) -> int | None:
 
 def _text(value: object) -> str:
     # Inputs arrive as strings; anything else (a forged card) counts as empty.
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return one_line(value) if isinstance(value, str) else ""

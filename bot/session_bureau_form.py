@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot.input_text import lines_of, one_line
 from services.session_types import (
     AMSTERDAM,
     PLANNING_HORIZON_DAYS,
@@ -132,6 +133,4 @@ def _text(value: object, *, multiline: bool = False) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return ""
     text = str(value)
-    if multiline:
-        return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
-    return " ".join(text.split())
+    return lines_of(text) if multiline else one_line(text)

@@ -3,15 +3,28 @@ nothing changed, never an error (tried as an attacker would, through /api/messag
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.chat import TeamsUser
 from content.verbs import Verb
 from storage.db import create_engine, create_session_factory
 from storage.models import OfferSession
+from tests.web.bureau import account, bureau_bot
 from tests.web.conftest import RunningBot
-from tests.web.test_session_bureau import _in_a_month, bot, execute, form, lines, member
+from tests.web.test_session_bureau import (
+    MEMBER,
+    _in_a_month,
+    bot,
+    execute,
+    form,
+    lines,
+    member,
+    sign_up_as,
+)
 
 __all__ = ["bot"]  # the fixture, used by name
 
@@ -59,3 +72,36 @@ async def test_a_session_years_ahead_is_refused_with_a_clear_answer(bot: Running
             )
             assert expected in lines(shown)
     assert await planned(bot) == 0
+
+
+@pytest.mark.postgres
+async def test_control_characters_typed_into_session_cards_are_dropped_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # PostgreSQL refuses a NUL byte: the plan answered 500, the sign-up the apology.
+    bureau = TeamsUser("", "", "", aad_object_id=MEMBER)
+    async for pg_bot in bureau_bot(tmp_path, [account(bureau)], database_url=postgres_url):
+        created, _ = await execute(
+            pg_bot,
+            member(pg_bot),
+            Verb.SESSION_CREATE,
+            **form(_in_a_month(), theme="Inclusief\x00 leiden\x07", location="Zaal\x1b[31m 2"),
+        )
+        assert "Thema: Inclusief leiden" in lines(created)
+        assert "Waar: Zaal [31m 2" in lines(created)
+        session_id = next(b for b in created.buttons if b.verb == Verb.SESSION_EDIT.value).data[
+            "session"
+        ]
+        await sign_up_as(
+            pg_bot,
+            "Sam\u202e de Vries",
+            session_id,
+            function="Team\x00leider",
+            directorate="Belas\x85tingen",
+        )
+        _, new = await execute(
+            pg_bot, member(pg_bot), Verb.SESSION_PARTICIPANTS, session=session_id
+        )
+        assert "Sam de Vries" in lines(new[0])
+        assert "Team leider" in lines(new[0])
+        assert "Belas tingen" in lines(new[0])
