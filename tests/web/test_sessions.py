@@ -260,8 +260,12 @@ async def test_typing_my_sign_ups_lists_them_instead_of_search_hits(
         assert "Mijn aanmeldingen" in text_of(shown)
         assert "Je hebt een plek" in text_of(shown)
 
-    english = await says(running_bot, running_bot.user(locale="en-US"), "my sign-ups")
-    assert "My sign-ups" in text_of(english)
+    for typed in ("afmelden", "Ik wil me afmelden"):  # each place there has its cancel button
+        assert "Je hebt een plek" in text_of(await says(running_bot, user, typed)), typed
+
+    for typed in ("my sign-ups", "cancel my place"):
+        english = await says(running_bot, running_bot.user(locale="en-US"), typed)
+        assert "My sign-ups" in text_of(english), typed
 
 
 async def test_typing_to_sign_up_for_the_wethouder_lists_the_sessions(
@@ -269,14 +273,18 @@ async def test_typing_to_sign_up_for_the_wethouder_lists_the_sessions(
 ) -> None:
     session = await plan(running_bot)
 
-    for typed in ("aanmelden wethouder", "gesprek met de wethouder"):
+    for typed in (
+        "aanmelden wethouder",
+        "gesprek met de wethouder",
+        "Wethoudersgesprekken",
+        "Ik wil me aanmelden voor een gesprek met de wethouder.",
+    ):
         shown = await says(running_bot, running_bot.user(), typed)
-        assert button(shown, "Meld je aan").data["session"] == session.id
+        assert button(shown, "Meld je aan").data["session"] == session.id, typed
 
-    english = await says(
-        running_bot, running_bot.user(locale="en-US"), "conversation with the alderman"
-    )
-    assert "Conversations with the alderman" in text_of(english)
+    for typed in ("conversation with the alderman", "Sign up for the alderman conversation"):
+        english = await says(running_bot, running_bot.user(locale="en-US"), typed)
+        assert "Conversations with the alderman" in text_of(english), typed
 
 
 async def test_typing_my_sign_ups_in_the_middle_of_the_finder_answers_it(
