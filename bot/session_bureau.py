@@ -129,7 +129,10 @@ class SessionBureauActions:
     async def change(self, press: Press) -> Replace | Show:
         session = await self._session(press)
         reading = read_form(
-            {**press.data, "offer": session.offer}, offers=[session.offer], now=self.clock()
+            {**press.data, "offer": session.offer},
+            offers=[session.offer],
+            now=self.clock(),
+            kept_deadline=session.signup_deadline,
         )
         if reading.details is None:
             return Show(

@@ -44,8 +44,18 @@ class FormReading:
     problem: str | None = None
 
 
-def read_form(data: Mapping[str, object], *, offers: Sequence[str], now: datetime) -> FormReading:
-    """Read the form's inputs (strings, as Teams sends them) into a session's details."""
+def read_form(
+    data: Mapping[str, object],
+    *,
+    offers: Sequence[str],
+    now: datetime,
+    kept_deadline: datetime | None = None,
+) -> FormReading:
+    """Read the form's inputs (strings, as Teams sends them) into a session's details.
+
+    A sign-up deadline in the past is refused, except the one a session already has
+    (`kept_deadline`): changing a session after its sign-up closed keeps that deadline.
+    """
     values = {name: _text(data.get(name), multiline=name == "questions") for name in FIELDS}
     if values["offer"] not in offers:
         values["offer"] = offers[0]
@@ -75,6 +85,9 @@ def read_form(data: Mapping[str, object], *, offers: Sequence[str], now: datetim
         deadline = _moment(values["deadline_date"], values["deadline_time"] or values["time"])
         if deadline is None or deadline > start:
             return FormReading(values, problem="bureau_session_form_deadline")
+        kept = kept_deadline is not None and abs(deadline - kept_deadline) < timedelta(minutes=1)
+        if deadline <= now and not kept:
+            return FormReading(values, problem="bureau_session_form_deadline_past")
     details = SessionDetails(
         offer=values["offer"],
         starts_at=start,

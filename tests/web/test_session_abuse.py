@@ -3,6 +3,7 @@ nothing changed, never an error (tried as an attacker would, through /api/messag
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.chat import TeamsUser
+from bot.session_bureau_form import form_values
 from content.verbs import Verb
 from storage.db import create_engine, create_session_factory
 from storage.models import OfferSession
@@ -25,6 +27,7 @@ from tests.web.test_session_bureau import (
     member,
     sign_up_as,
 )
+from tests.web.test_sessions import plan
 
 __all__ = ["bot"]  # the fixture, used by name
 
@@ -105,3 +108,23 @@ async def test_control_characters_typed_into_session_cards_are_dropped_on_postgr
         assert "Sam de Vries" in lines(new[0])
         assert "Team leider" in lines(new[0])
         assert "Belas tingen" in lines(new[0])
+
+
+async def test_a_sign_up_deadline_in_the_past_is_refused_unless_the_session_has_it(
+    bot: RunningBot,
+) -> None:
+    # It planned a session nobody could sign up for, shown as open until a job closed it.
+    past = {"deadline_date": (datetime.now(UTC) - timedelta(days=2)).date().isoformat()}
+    for user, expected in (
+        (member(bot), "Dan is het aanmelden al voorbij"),
+        (member(bot, locale="en-US"), "Sign-up would already be over"),
+    ):
+        shown, _ = await execute(bot, user, Verb.SESSION_CREATE, **form(_in_a_month(), **past))
+        assert expected in lines(shown)
+    assert await planned(bot) == 0
+
+    # A session whose sign-up has closed can still get a new room: its deadline stays.
+    closed = await plan(bot, signup_deadline=datetime.now(UTC) - timedelta(hours=1))
+    values = {**form_values(closed), "location": "Zaal 3"}
+    shown, _ = await execute(bot, member(bot), Verb.SESSION_CHANGE, session=closed.id, **values)
+    assert "Waar: Zaal 3" in lines(shown)
