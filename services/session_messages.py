@@ -18,6 +18,7 @@ from services.session_types import (
     RegistrationInfo,
     RegistrationStatus,
     SessionInfo,
+    SessionStatus,
     SessionsUnitOfWork,
     local_when,
 )
@@ -216,7 +217,7 @@ async def answer_evaluation(
         raise ValueError("a rating is 1 to 5")
     remark = (remark or "").strip() or None
     session = await uow.sessions.get(session_id)
-    if session is None or now < session.ends_at:
+    if session is None or now < session.ends_at or session.status is SessionStatus.CANCELLED:
         return False
     if not await uow.sessions.mark_evaluated(session_id=session_id, person=person):
         return False

@@ -251,6 +251,22 @@ async def test_no_evaluation_before_the_session_has_ended(
     assert stored is False
 
 
+async def test_no_evaluation_of_a_session_that_was_called_off(
+    uow_factory: UowFactory, planned: SessionInfo
+) -> None:
+    # Nobody is asked (its messages are cancelled), but a forged press still counted a rating.
+    await _fill(uow_factory, planned, 1)
+    async with uow_factory() as uow:
+        await cancel_session(uow=uow, session_id=planned.id, now=NOW)
+
+    async with uow_factory() as uow:
+        stored = await answer_evaluation(
+            uow=uow, session_id=planned.id, person="aad-0", rating=1, remark=None, now=AFTER
+        )
+
+    assert stored is False
+
+
 async def test_a_rating_outside_one_to_five_is_refused(
     uow_factory: UowFactory, planned: SessionInfo
 ) -> None:
