@@ -26,6 +26,7 @@ from services.session_types import (
     RegistrationInfo,
     RegistrationStatus,
     SessionInfo,
+    SessionStatus,
     SessionsUnitOfWork,
     local_when,
 )
@@ -189,11 +190,20 @@ class SessionActions:
     async def evaluate(self, press: Press) -> Reply:
         session_id = session_id_of(press.data)
         rating = _rating(press.data.get("rating"))
+        async with self.uow_factory() as uow:
+            session = await uow.sessions.get(session_id)
+            registration = await uow.sessions.registration(
+                session_id=session_id, person=press.actor
+            )
+        if (
+            session is None
+            or registration is None
+            or registration.status is not RegistrationStatus.CONFIRMED
+            or session.status is SessionStatus.CANCELLED
+            or self.clock() < session.ends_at
+        ):
+            raise StaleCard  # only those who had a place are asked, once it is over
         if rating is None:
-            async with self.uow_factory() as uow:
-                session = await uow.sessions.get(session_id)
-            if session is None:
-                raise StaleCard
             card = self.renderer.card(
                 "session_evaluation",
                 press.lang,

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.chat import TeamsUser
 from bot.session_bureau_form import form_values
 from content.verbs import Verb
 from storage.db import create_engine, create_session_factory
-from storage.models import OfferSession
+from storage.models import OfferSession, SessionEvaluation
 from tests.web.bureau import account, bureau_bot
 from tests.web.conftest import RunningBot
 from tests.web.test_session_bureau import (
@@ -27,7 +27,7 @@ from tests.web.test_session_bureau import (
     member,
     sign_up_as,
 )
-from tests.web.test_sessions import plan
+from tests.web.test_sessions import plan, press, sign_up, text_of
 
 __all__ = ["bot"]  # the fixture, used by name
 
@@ -128,3 +128,44 @@ async def test_a_sign_up_deadline_in_the_past_is_refused_unless_the_session_has_
     values = {**form_values(closed), "location": "Zaal 3"}
     shown, _ = await execute(bot, member(bot), Verb.SESSION_CHANGE, session=closed.id, **values)
     assert "Waar: Zaal 3" in lines(shown)
+
+
+async def test_only_who_had_a_place_rates_a_session_and_only_once_it_is_over(
+    running_bot: RunningBot,
+) -> None:
+    session = await plan(running_bot)
+    participant, stranger = running_bot.user(), running_bot.user(locale="en-US")
+    await sign_up(running_bot, participant, session)
+
+    def rate(user: TeamsUser) -> Any:
+        return press(running_bot, user, Verb.SESSION_EVALUATE, session=session.id, rating="2")
+
+    # Before the session, and for someone who never had a place, the card is not theirs
+    # (it said "you already answered").
+    assert "Deze kaart is niet meer actueel" in text_of(await rate(participant))
+    await move_to_the_past(running_bot, session.id)
+    assert "This card is out of date" in text_of(await rate(stranger))
+
+    assert "Dank je wel voor je antwoord" in text_of(await rate(participant))
+    assert "al beantwoord" in text_of(await rate(participant))
+    engine = create_engine(running_bot.database_url)
+    try:
+        async with create_session_factory(engine)() as db:
+            ratings = list(await db.scalars(select(SessionEvaluation.rating)))
+    finally:
+        await engine.dispose()
+    assert ratings == [2]
+
+
+async def move_to_the_past(running_bot: RunningBot, session_id: int) -> None:
+    engine = create_engine(running_bot.database_url)
+    try:
+        async with create_session_factory(engine)() as db:
+            await db.execute(
+                update(OfferSession)
+                .where(OfferSession.id == session_id)
+                .values(starts_at=datetime.now(UTC) - timedelta(hours=3))
+            )
+            await db.commit()
+    finally:
+        await engine.dispose()
