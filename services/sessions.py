@@ -154,8 +154,8 @@ async def cancel_registration(
     member removed them) also tells the person.
     """
     session = await uow.sessions.lock(session_id)
-    if session is None:
-        return None
+    if session is None or now >= session.starts_at:
+        return None  # once it has begun, the list is what happened (and who is asked after)
     registration = await uow.sessions.registration(session_id=session_id, person=person)
     if registration is None or registration.status not in ACTIVE:
         return None

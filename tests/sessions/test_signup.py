@@ -240,3 +240,28 @@ async def test_open_sessions_shows_managers_only_sessions_to_managers_only(
 
     assert [s.id for s in for_managers] == [planned.id]
     assert for_others == []
+
+
+async def test_a_place_cannot_be_cancelled_once_the_session_has_begun(
+    uow_factory: UowFactory, planned: SessionInfo
+) -> None:
+    # A forged press after the session took the participant off the list the Bureau keeps
+    # and cancelled their evaluation question.
+    for n in range(9):
+        await _sign_up(uow_factory, planned, n)
+
+    async with uow_factory() as uow:
+        cancelled = await cancel_registration(
+            uow=uow,
+            session_id=planned.id,
+            person="aad-0",
+            now=START + timedelta(hours=2),
+            rules=SessionRules(),
+        )
+
+    assert cancelled is None
+    async with uow_factory() as uow:
+        kept = await uow.sessions.registration(session_id=planned.id, person="aad-0")
+        session = await uow.sessions.get(planned.id)
+    assert kept is not None and kept.status is RegistrationStatus.CONFIRMED
+    assert session is not None and session.places_taken == 8
