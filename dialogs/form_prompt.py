@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
@@ -29,6 +29,15 @@ class FormField:
     max: int = 0  # text: the most characters; number: the highest value
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
     value: str | None = None
+    # The value is sealed (FormPrompt's sealer encrypted it): the form waits in the dialog state,
+    # and free text must never sit there in plain. Opened only to draw the card.
+    sealed: bool = False
+
+
+class Sealer(Protocol):
+    def encrypt(self, text: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -72,9 +81,10 @@ def _form(options: PromptOptions) -> Form:
 class FormPrompt(Prompt):
     """Sends the form card; succeeds with {field id: value}, or STOPPED when Stop is pressed."""
 
-    def __init__(self, dialog_id: str, replies: Replies) -> None:
+    def __init__(self, dialog_id: str, replies: Replies, sealer: Sealer | None = None) -> None:
         super().__init__(dialog_id)
         self._replies = replies
+        self._sealer = sealer
 
     async def on_prompt(
         self,
@@ -93,7 +103,7 @@ class FormPrompt(Prompt):
             form=form.form,
             title=form.title,
             submit=form.submit,
-            fields=[f.__dict__ for f in form.fields],
+            fields=[{**f.__dict__, "value": self._shown(f)} for f in form.fields],
             step=form.step,
             steps=form.steps,
             intro=form.intro,
@@ -124,6 +134,13 @@ class FormPrompt(Prompt):
         else:
             state[_ERROR] = list(error or ("intake_retry_required", {}))
         return result
+
+    def _shown(self, form_field: FormField) -> str | None:
+        if not form_field.sealed or form_field.value is None:
+            return form_field.value
+        if self._sealer is None:
+            raise ValueError("a form with a sealed value needs a prompt with a sealer")
+        return self._sealer.decrypt(form_field.value)
 
 
 def _as_text(value: object) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
@@ -19,7 +19,7 @@ from content.loader import Catalog
 from content.schema import Lang, Offer, Role
 from content.triage_rules import SignalKind, Urgency
 from dialogs.base import InterruptibleDialog
-from dialogs.form_prompt import STOPPED, Form, FormField, FormPrompt
+from dialogs.form_prompt import STOPPED, Form, FormField, FormPrompt, Sealer
 from dialogs.options import FlowOptions
 from dialogs.replies import Replies, lang_of
 from dialogs.views import Views
@@ -41,12 +41,6 @@ log = logging.getLogger(__name__)
 MAX_DIRECTORATE = 100
 SEALED = ("text", "weeks", "notes")  # the free text the dialog state holds only encrypted
 NO_THEME = "none"
-
-
-class Sealer(Protocol):
-    def encrypt(self, text: str) -> str: ...
-
-    def decrypt(self, token: str) -> str: ...
 
 
 def kind_of(options: Mapping[str, Any]) -> RequestKind | None:
@@ -84,7 +78,7 @@ class HelpRequestDialog(InterruptibleDialog):
         self._catalog = catalog
         self._links = links
         self._sealer = sealer
-        self.add_dialog(FormPrompt(FormPrompt.__name__, replies))
+        self.add_dialog(FormPrompt(FormPrompt.__name__, replies, sealer))
         steps = [self.kind_step, self.text_step, self.theme_step, self.team_step, self.who_step]
         self.add_dialog(WaterfallDialog("intake", [*steps, self.to_summary_step]))
         self.add_dialog(WaterfallDialog("summary", [self.summary_step, self.confirm_step]))
@@ -163,14 +157,15 @@ class HelpRequestDialog(InterruptibleDialog):
         values: dict[str, Any] = dict(step.options)
         step.values.update(values)
         lang = lang_of(step.context)
-        plain = self._unsealed(values)
+        # The form waits in the dialog state: its free text stays sealed there (FormField.sealed).
         fields = [
             FormField(
                 "text",
                 "multiline",
                 self._t("intake_text_title", lang),
                 max=MAX_REQUEST_TEXT,
-                value=plain["text"],
+                value=values["text"],
+                sealed=True,
             ),
             FormField(
                 "theme",
@@ -181,7 +176,7 @@ class HelpRequestDialog(InterruptibleDialog):
             ),
         ]
         if self._kind(step) is RequestKind.GESPREKSBEGELEIDER:
-            fields += self._team_fields(lang, plain)
+            fields += self._team_fields(lang, values)
         fields += self._who_fields(lang, values)
         form = Form(
             form="summary",
@@ -348,6 +343,7 @@ class HelpRequestDialog(InterruptibleDialog):
                 self._t("intake_weeks_label", lang, max=MAX_DETAIL_TEXT),
                 max=MAX_DETAIL_TEXT,
                 value=values.get("weeks"),
+                sealed=True,
             ),
             FormField(
                 "notes",
@@ -356,6 +352,7 @@ class HelpRequestDialog(InterruptibleDialog):
                 required=False,
                 max=MAX_DETAIL_TEXT,
                 value=values.get("notes"),
+                sealed=True,
             ),
         ]
 

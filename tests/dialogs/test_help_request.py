@@ -21,6 +21,8 @@ from dialogs.replies import Replies
 from services.help_desk import HelpDesk
 from services.help_requests import RequestKind, Status
 from services.triage import Triage
+from storage import bot_state as _registers_state_classes  # noqa: F401
+from storage import state_codec
 from storage.crypto import TextCipher, generate_key
 from storage.db import create_engine, create_session_factory
 from storage.models import HelpRequestRecord
@@ -248,6 +250,37 @@ async def test_the_text_waits_sealed_in_the_dialog_state(
     stored = json.dumps(client.conversation_state._storage.memory, default=str)
     assert "gAAAA" in stored  # a Fernet token: the sealed text is really here
     assert "draagvlak" not in stored
+
+
+async def test_the_summary_form_waits_with_its_free_text_sealed_and_shows_it_opened(
+    dialog: HelpRequestDialog,
+) -> None:
+    client = DialogTestClient(
+        "msteams",
+        dialog,
+        initial_dialog_options={"action": "help_request", "offer": "gespreksbegeleider"},
+    )
+    await start(client)
+    await client.send_activity(typed(SAFE_TEXT))
+    await client.send_activity(press(form="theme", theme="weerstand-draagvlak"))
+    await client.send_activity(
+        press(form="team", team_size=14, weeks="week 3 of 4", notes="Twee zijn net nieuw.")
+    )
+    summary = await client.send_activity(press(form="who", **WHO))
+    # Refused (no text): the form is drawn again from what waits in the state.
+    again = await client.send_activity(press(form="summary", text="", **WHO))
+
+    for shown in (summary, again):
+        values = {name: field.get("value") for name, field in inputs(shown).items()}
+        assert (values["text"], values["weeks"], values["notes"]) == (
+            SAFE_TEXT,
+            "week 3 of 4",
+            "Twee zijn net nieuw.",
+        )
+    # As the SQL state storage writes it (storage/bot_state.py), options and all.
+    stored = state_codec.dumps(client.conversation_state._storage.memory)
+    assert "gAAAA" in stored
+    assert "Hoe krijg ik" not in stored and "week 3 of 4" not in stored and "nieuw" not in stored
 
 
 async def test_a_too_long_text_is_refused_with_the_limit_and_nothing_moves_on(
