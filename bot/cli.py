@@ -81,7 +81,9 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
     settings = load_settings()
-    _configure_logging("WARNING")
+    # Warnings only, to keep the conversation readable, unless LOG_LEVEL is set on purpose.
+    explicit = "LOG_LEVEL" in settings.model_fields_set
+    _configure_logging(settings.LOG_LEVEL if explicit else "WARNING")
     return run_chat(settings, locale=args.locale, as_bureau=args.as_bureau)
 
 

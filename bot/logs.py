@@ -16,6 +16,9 @@ import orjson
 
 from bot.errors import describe
 
+# Loggers of libraries whose DEBUG records hold data (SQL parameters, request bodies).
+DATA_AT_DEBUG = ("aiosqlite", "sqlalchemy.engine", "msrest.http_logger", "asyncpg")
+
 # Attributes every LogRecord has; anything else on a record came through `extra=`.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
@@ -50,3 +53,7 @@ def configure_logging(level: str, *, json: bool) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Libraries that write data at DEBUG (aiosqlite: every statement with its parameters, such
+    # as a waiting dialog's state, a directorate or a name) speak from INFO up, whatever the level.
+    for name in DATA_AT_DEBUG:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

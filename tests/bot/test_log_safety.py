@@ -1,8 +1,11 @@
 import logging
+from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot.log_safety import escape_control_characters, escape_control_characters_in_logs
+from bot.logs import DATA_AT_DEBUG, configure_logging
 
 
 @pytest.mark.parametrize(
@@ -26,3 +29,27 @@ def test_every_record_escapes_its_message_and_arguments(caplog: pytest.LogCaptur
             "channel=%s n=%d error=%s", "x\nFORGED", 3, ValueError("y\nFORGED")
         )
     assert caplog.messages == ["channel=x\\nFORGED n=3 error=y\\nFORGED"]
+
+
+async def test_at_debug_no_library_logs_the_data_of_a_statement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging("DEBUG", json=False)
+        logging.getLogger("wegwijzer").debug("debug is on")
+        async with aiosqlite.connect(tmp_path / "x.db") as db:
+            await db.execute("CREATE TABLE t (v TEXT)")
+            await db.execute("INSERT INTO t VALUES (?)", ("Geheime hulpvraag van Sanne",))
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        for name in DATA_AT_DEBUG:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    logged = capsys.readouterr().err
+    assert "debug is on" in logged
+    assert "Sanne" not in logged
