@@ -16,7 +16,7 @@ import orjson
 
 from bot.errors import describe
 
-# Loggers of libraries whose DEBUG records hold data (SQL parameters, request bodies).
+# Loggers of libraries whose DEBUG or INFO records hold data (SQL parameters, request bodies).
 DATA_AT_DEBUG = ("aiosqlite", "sqlalchemy.engine", "msrest.http_logger", "asyncpg")
 
 # Attributes every LogRecord has; anything else on a record came through `extra=`.
@@ -53,7 +53,8 @@ def configure_logging(level: str, *, json: bool) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # Libraries that write data at DEBUG (aiosqlite: every statement with its parameters, such
-    # as a waiting dialog's state, a directorate or a name) speak from INFO up, whatever the level.
+    # Libraries that write data below WARNING (aiosqlite: every statement with its parameters,
+    # such as a waiting dialog's state, a directorate or a name; SQLAlchemy's engine the same at
+    # INFO) speak from WARNING up, whatever the level.
     for name in DATA_AT_DEBUG:
-        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.log_safety import escape_control_characters, escape_control_characters_in_logs
 from bot.logs import DATA_AT_DEBUG, configure_logging
@@ -42,6 +44,11 @@ async def test_at_debug_no_library_logs_the_data_of_a_statement(
         async with aiosqlite.connect(tmp_path / "x.db") as db:
             await db.execute("CREATE TABLE t (v TEXT)")
             await db.execute("INSERT INTO t VALUES (?)", ("Geheime hulpvraag van Sanne",))
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/y.db")
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (v TEXT)"))
+            await connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "Noor zei iets"})
+        await engine.dispose()
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -52,4 +59,4 @@ async def test_at_debug_no_library_logs_the_data_of_a_statement(
             logging.getLogger(name).setLevel(logging.NOTSET)
     logged = capsys.readouterr().err
     assert "debug is on" in logged
-    assert "Sanne" not in logged
+    assert "Sanne" not in logged and "Noor" not in logged
