@@ -179,6 +179,12 @@ class ActionRouter:
         verb = self._commands.get(command or "")
         if verb is None:
             return False
+        route = self._routes.get(verb)
+        if route is not None and route.who is Who.PERSONAL and _scope(turn_context) != PERSONAL:
+            # Typed, not pressed: "this button is not for you" would not fit; say where it works.
+            text = self.renderer.text("command_personal_only", lang_of(turn_context))
+            await turn_context.send_activity(message_activity(text))
+            return True
         answer = await self._answer(turn_context, verb.value, {})
         await turn_context.send_activities([message_activity(m) for m in _messages(answer)])
         return True
@@ -257,8 +263,7 @@ class ActionRouter:
 
     async def may_act(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
         """Whether `actor` (the activity's aadObjectId) is `who`, here and now."""
-        conversation = turn_context.activity.conversation
-        scope = (conversation.conversation_type if conversation else None) or PERSONAL
+        scope = _scope(turn_context)
         if who is Who.PERSONAL:
             return scope == PERSONAL
         if scope != CHANNEL or not self.bureau_team_id:
@@ -269,6 +274,12 @@ class ActionRouter:
 
     def _problem(self, lang: Lang, problem: str) -> _Problem:
         return _Problem(self.renderer.card("action_problem", lang, problem=problem))
+
+
+def _scope(turn_context: TurnContext) -> str:
+    """The kind of conversation: personal, groupChat or channel (personal when unsaid)."""
+    conversation = turn_context.activity.conversation
+    return (conversation.conversation_type if conversation else None) or PERSONAL
 
 
 def team_id_of(activity: Activity) -> str | None:

@@ -15,7 +15,7 @@ from bot.session_bureau_form import form_values
 from content.verbs import Verb
 from storage.db import create_engine, create_session_factory
 from storage.models import OfferSession, SessionEvaluation
-from tests.web.bureau import account, bureau_bot
+from tests.web.bureau import account, bureau_bot, says_to_bot
 from tests.web.conftest import RunningBot
 from tests.web.test_session_bureau import (
     MEMBER,
@@ -169,3 +169,14 @@ async def move_to_the_past(running_bot: RunningBot, session_id: int) -> None:
             await db.commit()
     finally:
         await engine.dispose()
+
+
+async def test_typing_a_personal_command_in_a_channel_says_where_it_works(bot: RunningBot) -> None:
+    # It answered "Deze knop is niet voor jou" to something typed, not pressed.
+    for typed in ("wethouder", "mijn aanmeldingen", "mijn hulpvragen"):
+        _, messages = await bot.send(says_to_bot(member(bot), typed))
+        assert [m.get("text") for m in messages if m.get("text")] == [
+            "Dat kan in je eigen chat met Wegwijzer I&D. Open die chat en typ het daar."
+        ], typed
+    _, messages = await bot.send(says_to_bot(member(bot, locale="en-US"), "my sign-ups"))
+    assert "You can do that in your own chat" in str([m.get("text") for m in messages])
