@@ -150,17 +150,22 @@ class SessionActions:
 
     async def cancel(self, press: Press) -> Reply:
         session_id = session_id_of(press.data)
+        now = self.clock()
         async with self.uow_factory() as uow:
+            session = await uow.sessions.get(session_id)
             before = await uow.sessions.registration(session_id=session_id, person=press.actor)
             cancelled = await cancel_registration(
                 uow=uow,
                 session_id=session_id,
                 person=press.actor,
-                now=self.clock(),
+                now=now,
                 rules=self.rules,
             )
         if cancelled is None:
-            return await self.mine(press, "session_cancel_nothing")
+            begun = session is not None and now >= session.starts_at and before is not None
+            return await self.mine(
+                press, "session_cancel_begun" if begun else "session_cancel_nothing"
+            )
         # A place they had is in their calendar: its link now serves the cancellation.
         return await self.mine(press, "session_cancelled_by_you", self._calendar_url(press, before))
 

@@ -177,6 +177,11 @@ class SessionBureauActions:
 
     async def remove(self, press: Press) -> Replace:
         session = await self._session(press)
+        if self.clock() >= session.starts_at:
+            # Once it has begun, the list is what happened: nobody is taken off it.
+            return Replace(
+                await self._lists_card(session.id, press.lang, "bureau_lists_remove_begun")
+            )
         chosen = press.data.get("registration")
         async with self.uow_factory() as uow:
             lists = await session_lists(uow=uow, session_id=session.id)

@@ -180,3 +180,23 @@ async def test_typing_a_personal_command_in_a_channel_says_where_it_works(bot: R
         ], typed
     _, messages = await bot.send(says_to_bot(member(bot, locale="en-US"), "my sign-ups"))
     assert "You can do that in your own chat" in str([m.get("text") for m in messages])
+
+
+async def test_once_a_session_has_begun_nobody_comes_off_its_list_and_they_are_told_why(
+    bot: RunningBot,
+) -> None:
+    session = await plan(bot)
+    sam = await sign_up_as(bot, "Sam de Vries", session.id)
+    _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
+    (choice,) = [i for i in new[0].inputs if i.id == "registration"]
+    registration = next(value for title, value in choice.choices if title == "Sam de Vries")
+    await move_to_the_past(bot, session.id)
+
+    own = await press(bot, sam, Verb.SESSION_CANCEL, session=session.id)
+    assert "Het gesprek is al begonnen. Afmelden kan dan niet meer." in text_of(own)
+    shown, _ = await execute(
+        bot, member(bot), Verb.SESSION_REMOVE, session=session.id, registration=registration
+    )
+    assert "Het gesprek is al begonnen. De lijst blijft zoals hij is." in lines(shown)
+    _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
+    assert "Sam de Vries" in lines(new[0])
