@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.input_text import lines_of, one_line
 from services.session_types import (
@@ -62,6 +62,8 @@ def read_form(
     start = _moment(values["date"], values["time"])
     if start is None or not values["theme"]:
         return FormReading(values, problem="bureau_session_form_missing")
+    if not _exists(start):
+        return FormReading(values, problem="bureau_session_form_no_such_time")
     duration, capacity = (
         _whole(values["duration"], MAX_DURATION),
         _whole(values["capacity"], MAX_CAPACITY),
@@ -129,6 +131,12 @@ def _moment(day: str, clock: str) -> datetime | None:
     except ValueError:
         return None
     return datetime.combine(on, at, tzinfo=AMSTERDAM)
+
+
+def _exists(moment: datetime) -> bool:
+    """Whether this Amsterdam wall-clock time happens (not one the clocks skip in spring)."""
+    back = moment.astimezone(UTC).astimezone(AMSTERDAM)
+    return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
 def _whole(text: str, most: int) -> int | None:

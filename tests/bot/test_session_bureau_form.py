@@ -57,6 +57,10 @@ def test_inputs_that_do_not_fit_come_back_with_a_problem() -> None:
         "bureau_session_form_too_long": filled(theme="x" * 201),
         "bureau_session_form_past": filled(date="2025-12-01", deadline_date=""),
         "bureau_session_form_deadline": filled(deadline_date="2026-03-30"),
+        # 02:30 that night does not exist: it was planned at 03:30 (the import refuses it).
+        "bureau_session_form_no_such_time": filled(time="02:30", deadline_date=""),
+        "bureau_session_form_far": filled(date="2029-01-01", deadline_date=""),
+        "bureau_session_form_deadline_past": filled(deadline_date="2026-01-01"),
     }
     for problem, data in cases.items():
         reading = read_form(data, offers=OFFERS, now=NOW)
