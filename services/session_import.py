@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,9 +62,12 @@ class _Entry(BaseModel):
     offer: str = Field(min_length=1)
     start: datetime
     duration: int = Field(default=DEFAULT_DURATION_MINUTES, gt=0, le=8 * 60)
-    location: str | None = None
+    # The same limits as the Bureau's form (bot/session_bureau_form.py).
+    location: str | None = Field(default=None, max_length=200)
     theme: str = Field(min_length=1, max_length=200)
-    questions: list[str] = Field(default_factory=list, max_length=10)
+    questions: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=10
+    )
     audience: Audience = Audience.EVERYONE
     capacity: int = Field(default=DEFAULT_CAPACITY, gt=0, le=500)
     deadline: datetime | None = None

@@ -89,6 +89,23 @@ def test_a_start_years_ahead_is_refused_as_a_typing_error() -> None:
     assert _problems(text) == ["line 2: start: is more than 731 days ahead"]
 
 
+def test_a_place_or_a_question_longer_than_the_form_allows_is_refused() -> None:
+    text = (
+        "- offer: wethoudersgesprekken\n"
+        "  start: 2026-10-20 15:00\n"
+        "  theme: Iets\n"
+        f"  location: {'x' * 201}\n"
+        f"  questions: ['{'y' * 301}']\n"
+    )
+
+    problems = _problems(text)
+
+    assert [p.split(":")[0:2] for p in problems] == [
+        ["line 4", " location"],
+        ["line 5", " questions.0"],
+    ]
+
+
 def test_a_time_the_clocks_skip_is_refused() -> None:
     text = "- offer: wethoudersgesprekken\n  start: 2027-03-28 02:30\n  theme: Iets\n"
 
