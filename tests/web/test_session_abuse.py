@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.app import APP_KEY
 from bot.chat import TeamsUser
 from bot.session_bureau_form import form_values
 from content.verbs import Verb
@@ -200,3 +202,28 @@ async def test_once_a_session_has_begun_nobody_comes_off_its_list_and_they_are_t
     assert "Het gesprek is al begonnen. De lijst blijft zoals hij is." in lines(shown)
     _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
     assert "Sam de Vries" in lines(new[0])
+
+
+async def test_a_signature_of_one_kind_of_link_opens_nothing_of_the_other(
+    running_bot: RunningBot,
+) -> None:
+    # The purpose is signed with the parts: a calendar link's numbers and signature, put in a
+    # participant-list link (or the other way round), open neither file.
+    session = await plan(running_bot)
+    user = running_bot.user()
+    shown = await sign_up(running_bot, user, session)
+    ics = next(b.url for card in shown for b in card.buttons if b.url and ".ics" in b.url)
+    registration, ticket, signature = urlsplit(ics).path.rsplit("/", 1)[1][:-4].split("-", 2)
+    links = running_bot.app[APP_KEY].participant_files.links
+    csv_url = links.url(session_id=session.id, now=datetime.now(UTC), lang="nl")
+    _, expires, csv_signature = urlsplit(csv_url).path.rsplit("/", 1)[1][:-4].split("-", 2)
+
+    for path in (
+        f"/sessions/participants/{registration}-{ticket}-{signature}.csv",
+        f"/sessions/participants/{session.id}-{expires}-{signature}.csv",
+        f"/sessions/calendar/{session.id}-{expires}-{csv_signature}.ics",
+        f"/sessions/calendar/{registration}-{ticket}-{csv_signature}.ics",
+    ):
+        async with running_bot.http.get(running_bot.url + path) as response:
+            assert response.status == 404, path
+            assert "Belastingen" not in await response.text()
