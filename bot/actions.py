@@ -11,7 +11,9 @@ same handler, registered once for its verb with who may press it:
 
 Who pressed is always the activity's `from.aadObjectId`, never anything in the card's data.
 An unknown verb, a refused actor or a stale card gets a card that says so (Dutch, or English
-for English locales) and changes nothing.
+for English locales) and changes nothing. A handler that fails unexpectedly gets a card that
+says it did not work (logged with its exception class and verb only, never its message); what
+the handler committed before it failed stays committed, and the card does not say otherwise.
 
 Writing a handler: a function that takes a `Press` and returns a `Reply` (new messages in the
 conversation), a `Replace` (a new card in place of the pressed one, for everyone who sees it)
@@ -45,6 +47,7 @@ from content.render import Message, Renderer
 from content.schema import Lang
 from content.verbs import VERB_FIELD, Verb, verb_of
 from dialogs.replies import lang_of, message_activity
+from storage.breaker import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +135,7 @@ class Show:
 
 @dataclass(frozen=True)
 class _Problem:
-    """An unknown verb, a refused actor or a stale card: shown to the presser alone."""
+    """An unknown verb, a refused actor, a stale card or a failed handler: for the presser alone."""
 
     card: Message
 
@@ -260,6 +263,12 @@ class ActionRouter:
             return await route.handler(press)
         except StaleCard:
             return self._problem(lang, "action_stale")
+        except DatabaseUnavailable:
+            raise  # the turn's own answer: 503 and "try again in a moment" (bot/errors.py)
+        except Exception as error:  # never CancelledError: that is no Exception
+            # The class only: the message may hold what someone typed; no ids, as above.
+            log.error("press failed: verb %s: %s", verb.value, type(error).__qualname__)
+            return self._problem(lang, "action_failed")
 
     async def may_act(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
         """Whether `actor` (the activity's aadObjectId) is `who`, here and now."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from typing import Any
+
+import pytest
 
 from bot.actions import Press, Replace, StaleCard, Who
 from bot.app import APP_KEY
@@ -216,3 +220,52 @@ async def test_the_bot_answers_without_knowing_the_bot_id_of_the_card(
     assert activity["recipient"]["id"] == BOT_ID
     status, _ = await invoke(running_bot, activity)
     assert status == 200
+
+
+SECRET = "mijn-geheime-verhaal"
+
+
+def failing_button(running_bot: RunningBot) -> None:
+    """A personal verb whose handler fails unexpectedly, with user text in its message."""
+
+    async def handle(_: Press) -> Replace:
+        raise RuntimeError(SECRET)
+
+    running_bot.app[APP_KEY].actions.register(BUREAU_VERB, handle, who=Who.PERSONAL)
+
+
+async def test_a_failing_handler_gets_a_card_not_the_apology_or_a_500(
+    running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing_button(running_bot)
+    activity = running_bot.user().executes(BUREAU_VERB, {"x": SECRET})
+    with caplog.at_level(logging.DEBUG):
+        async with running_bot.http.post(
+            running_bot.url + "/api/messages", json=activity
+        ) as response:
+            status, text = response.status, await response.text()
+    assert status == 200
+    assert "Traceback" not in text and SECRET not in text
+    body = json.loads(text)
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Dat is niet gelukt" in card_texts(body["value"])
+    assert running_bot.connector.messages() == []  # no apology in the chat
+    assert "press failed: verb finder: RuntimeError" in caplog.text
+    assert SECRET not in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_a_failing_handler_submitted_gets_the_same_card_in_english(
+    running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing_button(running_bot)
+    user = running_bot.user(locale="en-US")
+    with caplog.at_level(logging.DEBUG):
+        status, messages = await running_bot.send(
+            user.presses({VERB_FIELD: BUREAU_VERB.value, "x": SECRET})
+        )
+    assert status == 201  # a message is answered as always
+    (card,) = cards(messages)
+    assert len(messages) == 1  # the card, and no apology after it
+    assert "That did not work" in card_texts(card)
+    assert SECRET not in caplog.text and "Traceback" not in caplog.text
