@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of
-from bot.input_text import one_line
 from bot.session_files import CalendarLinks
 from content.render import Message, Renderer
 from content.verbs import Verb
 from dialogs.contact import BureauContact
+from services.input_text import one_line
 from services.session_messages import SessionRules, answer_evaluation
 from services.session_types import (
     Applicant,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.input_text import lines_of, one_line
+from services.input_text import lines_of, one_line
 from services.session_types import (
     AMSTERDAM,
     PLANNING_HORIZON_DAYS,

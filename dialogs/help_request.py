@@ -35,12 +35,24 @@ from services.help_requests import (
     RequestKind,
     Suggestion,
 )
+from services.input_text import lines_of, one_line
 
 log = logging.getLogger(__name__)
 
 MAX_DIRECTORATE = 100
 SEALED = ("text", "weeks", "notes")  # the free text the dialog state holds only encrypted
 NO_THEME = "none"
+# The typed fields, made fit to store: no control characters (a NUL byte, a bidi override);
+# the multi-line ones keep their lines.
+TYPED = {"text": lines_of, "notes": lines_of, "weeks": one_line, "directorate": one_line}
+
+
+def typed(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """A form's answers with its typed fields cleaned (`services.input_text`)."""
+    return {
+        name: TYPED[name](value) if name in TYPED and isinstance(value, str) else value
+        for name, value in answers.items()
+    }
 
 
 def kind_of(options: Mapping[str, Any]) -> RequestKind | None:
@@ -116,7 +128,7 @@ class HelpRequestDialog(InterruptibleDialog):
     async def theme_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result == STOPPED:
             return await self._stop(step)
-        text = step.result["text"]
+        text = lines_of(step.result["text"])
         step.values["text"] = self._sealer.encrypt(text)
         await self._safety_route(step, text)
         lang = lang_of(step.context)
@@ -142,7 +154,7 @@ class HelpRequestDialog(InterruptibleDialog):
     async def who_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result == STOPPED:
             return await self._stop(step)
-        self._keep_team(step.values, step.result)
+        self._keep_team(step.values, typed(step.result))
         lang = lang_of(step.context)
         known = await self._as_last_time(step)
         return await self._ask(step, "who", "intake_who_title", self._who_fields(lang, known))
@@ -150,7 +162,7 @@ class HelpRequestDialog(InterruptibleDialog):
     async def to_summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result == STOPPED:
             return await self._stop(step)
-        step.values.update(step.result)
+        step.values.update(typed(step.result))
         return await step.replace_dialog("summary", dict(step.values))
 
     async def summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -198,7 +210,7 @@ class HelpRequestDialog(InterruptibleDialog):
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result == STOPPED:
             return await self._stop(step)
-        answers: dict[str, str] = step.result
+        answers: dict[str, str] = typed(step.result)
         values = dict(step.values)
         values["text"] = self._sealer.encrypt(answers["text"])
         self._keep_team(values, answers)

@@ -337,3 +337,18 @@ async def test_the_list_shows_the_ten_newest_and_says_there_are_more(bot: Runnin
     assert heading(numbers[-1]) in shown and heading(numbers[1]) in shown
     assert heading(numbers[0]) not in shown  # the oldest is left out
     assert "Je ziet hier je 10 nieuwste hulpvragen." in shown
+
+
+async def test_control_characters_in_the_typed_text_are_not_stored(bot: RunningBot) -> None:
+    """A NUL byte (PostgreSQL refuses it) or a bidi override never reaches the stored request."""
+    user = bot.user()
+    await ask_a_question(bot, user)
+    text = "Eerste regel\x00 met een NUL\n\u202eTweede regel"
+    who = {**WHO, "directorate": "Wonen\u202e\x00"}
+
+    sent = await press(bot, user, form="summary", text=text, theme="weerstand-draagvlak", **who)
+
+    assert "verstuurd" in said(sent)
+    [stored] = await bot.app[APP_KEY].help_desk.mine(user.aad_object_id)
+    assert stored.text == "Eerste regel met een NUL\nTweede regel"  # the lines kept
+    assert stored.directorate == "Wonen"

@@ -1,6 +1,7 @@
 """Text typed into a card, made fit to store and show: no control characters, one space.
 
-Control characters have no place in a function, a theme or a place name, and some do harm:
+Control characters have no place in a function, a theme, a place name or a help request's
+text, and some do harm:
 PostgreSQL refuses a NUL byte (the whole press would fail), an escape sequence or a bidi
 override (U+202E) makes a name in the Bureau's table or CSV read differently from what is
 stored. Each becomes a space; runs of white space become one (lines kept where asked).
