@@ -21,7 +21,8 @@ MESSAGES_DIR = CONTENT_DIR / "messages"
 CARDS_DIR = CONTENT_DIR / "cards"
 COMMANDS_FILE = CONTENT_DIR / "commands.yaml"
 # Rendered cards and texts kept per (name, language, values). They hold content, never what a
-# user typed (search hits carry the content words that matched, not the question).
+# user typed (search hits carry the content words that matched, not the question): a template
+# that shows typed text (it uses the `literal` filter) is rendered each time, never kept.
 RENDER_CACHE_SIZE = 2048
 
 
@@ -35,6 +36,7 @@ FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # heading's underline. A backslash before any of them shows the character itself (CommonMark).
 _MARKDOWN_ANYWHERE = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
 _MARKDOWN_LINE_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
+_SHOWS_TYPED_TEXT = re.compile(r"\|\s*literal\b|map\(\s*[\"']literal")
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -91,6 +93,8 @@ class Templates:
     messages: Mapping[Lang, Mapping[str, Template]]
     cards: Mapping[str, Template]
     commands: Mapping[str, frozenset[str]]
+    # Cards and message keys that show what someone typed: never kept in the render caches.
+    private: frozenset[str] = frozenset()
     _rendered: OrderedDict[tuple[str, str, Any], str] = field(
         default_factory=OrderedDict, compare=False, repr=False
     )
@@ -107,6 +111,10 @@ class Templates:
         return None
 
     def text(self, key: str, lang: Lang, **values: Any) -> str:
+        return self._text(key, lang, values, keep=True)
+
+    def _text(self, key: str, lang: Lang, values: Mapping[str, Any], *, keep: bool) -> str:
+        """The text; kept in the cache only when `keep` and it shows nothing someone typed."""
         try:
             template = self.messages[lang][key]
         except KeyError:
@@ -115,6 +123,8 @@ class Templates:
         # The type is part of the key: 1, 1.0 and True are equal in a tuple, not in a text.
         if not values:  # most texts: labels and buttons
             return _remember(self._texts, (key, lang, ()), lambda: template.render().strip())
+        if key in self.private or not keep:
+            return template.render(**values).strip()
         cache_key = (key, lang, tuple((k, type(v), v) for k, v in sorted(values.items())))
         try:
             hash(cache_key)
@@ -129,6 +139,9 @@ class Templates:
             raise TemplateError(f"unknown card {name!r}") from None
         # A card is a pure function of its name, language and values: render each once. A fresh
         # dict comes out of every call, so no caller can change another's card.
+        if name in self.private:  # its texts get its values too: keep none of them either
+            texts = _Texts(self, lang, values, keep=False)
+            return _parse(template.render(t=texts, lang=lang, **values))
         try:
             key = (name, lang, orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
         except TypeError:  # values that are not plain data: render every time
@@ -167,20 +180,24 @@ def _parse(rendered: str) -> dict[str, Any]:
 class _Texts:
     """Lets a card template say `t.welcome_title` and get the text in the card's language."""
 
-    def __init__(self, templates: Templates, lang: Lang, values: Mapping[str, Any]) -> None:
+    def __init__(
+        self, templates: Templates, lang: Lang, values: Mapping[str, Any], *, keep: bool = True
+    ) -> None:
         self._templates = templates
         self._lang = lang
         self._values = values
+        self._keep = keep  # False for a card that shows typed text: its values are not kept
 
     def __getattr__(self, key: str) -> str:
         # Jinja probes objects for attributes of its own: an unknown name must be an
         # AttributeError, so that it becomes a (strict) undefined and fails loudly at render.
         if key not in self._templates.messages[self._lang]:
             raise AttributeError(key)
-        return self._templates.text(key, self._lang, **self._values)
+        return self._templates._text(key, self._lang, self._values, keep=self._keep)
 
     def __call__(self, key: str, **values: Any) -> str:
-        return self._templates.text(key, self._lang, **{**self._values, **values})
+        merged = {**self._values, **values}
+        return self._templates._text(key, self._lang, merged, keep=self._keep)
 
 
 def load_templates(
@@ -192,12 +209,14 @@ def load_templates(
     text_env = Environment(undefined=StrictUndefined, autoescape=False)
     text_env.filters["literal"] = literal
     messages: dict[Lang, dict[str, Template]] = {}
+    private: set[str] = set()
     for lang in LANGS:
         path = messages_dir / f"{lang}.yaml"
         raw = _read_yaml(path)
         if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
             raise TemplateError(f"{path}: every message must be a key with a text")
         messages[lang] = {key: text_env.from_string(value) for key, value in raw.items()}
+        private.update(key for key, value in raw.items() if _SHOWS_TYPED_TEXT.search(value))
     keys = {lang: set(found) for lang, found in messages.items()}
     for lang in LANGS:
         missing = keys["nl"] - keys[lang] if lang != "nl" else keys["en"] - keys["nl"]
@@ -208,7 +227,17 @@ def load_templates(
         path.name.removesuffix(".json.j2"): card_env.get_template(path.name)
         for path in sorted(cards_dir.glob("*.json.j2"))
     }
-    return Templates(messages=messages, cards=cards, commands=_load_commands(commands_file))
+    private.update(
+        path.name.removesuffix(".json.j2")
+        for path in cards_dir.glob("*.json.j2")
+        if _SHOWS_TYPED_TEXT.search(path.read_text(encoding="utf-8"))
+    )
+    return Templates(
+        messages=messages,
+        cards=cards,
+        commands=_load_commands(commands_file),
+        private=frozenset(private),
+    )
 
 
 def _read_yaml(path: Path) -> Any:

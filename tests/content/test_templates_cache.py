@@ -27,3 +27,25 @@ def test_equal_looking_values_of_other_types_render_apart(tmp_path: Path) -> Non
     first = templates.card("c", "nl", v={"a": 1})
     first["v"]["a"] = 2  # a caller changing its card does not change the next caller's
     assert templates.card("c", "nl", v={"a": 1}) == {"v": {"a": 1}}
+
+
+def test_what_someone_typed_is_never_kept_in_the_render_caches() -> None:
+    templates = load_templates()
+    shows_typed = {
+        "help_request_channel",
+        "help_request_notice",
+        "help_request_thread_answer",
+        "my_help_request",
+        "session_bureau_lists",
+        "help_request_thread_reply",
+        "bureau_lists_waiting_line",
+    }
+    assert shows_typed <= templates.private
+    assert "menu" not in templates.private and "welcome_title" not in templates.private
+
+    card = templates.card("help_request_thread_answer", "nl", request=1, text="Geheim")
+    said = templates.text("help_request_thread_reply", "nl", name="Fatima", text="Geheim")
+
+    assert "Geheim" in str(card) and "Geheim" in said
+    kept = [*templates._rendered.items(), *templates._texts.items()]
+    assert "Geheim" not in repr(kept)
