@@ -203,7 +203,8 @@
     if (message.text) {
       const text = document.createElement("div");
       text.className = "text";
-      text.textContent = message.text;
+      // Teams shows a backslash-escaped character (typed text, content.templates.literal) as itself.
+      text.textContent = message.text.replace(/\\([!-\/:-@\[-`{-~])/g, "$1");
       parts.push(text);
     }
     for (const attachment of message.attachments || []) {

@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
+from bot.app import APP_KEY
 from bot.bureau_samples import TYPED_MARKDOWN, TYPED_NAME
-from tests.devchat.conftest import Browser
+from bot.devchat import personas
+from services.outbox import MessageKind, Recipient, queue_message
+from storage.db import create_session_factory
+from storage.uow import UnitOfWork
+from tests.devchat.conftest import Browser, DevChat
+from tests.devchat.test_e2e_chat import assert_clean, open_chat, transcript
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -44,3 +51,28 @@ async def test_typed_markdown_is_drawn_as_the_characters_typed(browser: Browser)
         # The session lists' remarks are a list of our own making; nothing else is formatted.
         ours = ["ul", "li"] if result["template"] == "session_bureau_lists" else []
         assert result["markdown"] == ours, where
+
+
+async def test_a_thread_post_with_typed_markdown_reads_as_typed_on_the_page(
+    browser: Browser, e2e_chat: DevChat
+) -> None:
+    """A Bureau reply in the thread is a message's text: escaped, then shown as typed."""
+    await open_chat(browser, "bureau")
+    people = {p.key: p for p in personas(e2e_chat.app[APP_KEY].settings)}
+    session_factory = create_session_factory(e2e_chat.app[APP_KEY].engine)
+    async with UnitOfWork(session_factory) as uow:
+        await queue_message(
+            uow=uow,
+            to=Recipient.channel(people["bureau"].channel_id or ""),
+            kind=MessageKind.URGENT,
+            template="help_request_thread_reply",
+            data={"request": 1, "name": "Fatima", "text": "Zie [link](https://x) en **vet**"},
+            key="devchat:typed",
+        )
+        await uow.commit()
+
+    said = transcript(browser, "bureau").locator(".message.bot .text").last
+    await expect(said).to_have_text(
+        "Fatima antwoordde de aanvrager: Zie [link](https://x) en **vet**"
+    )
+    await assert_clean(browser)
