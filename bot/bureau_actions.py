@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 
-from bot.actions import ActionRouter, Press, Replace, Show, StaleCard, Who
+from bot.actions import ActionRouter, Press, Replace, Show, StaleCard, Who, row_id_of
 from bot.roster import Member
 from content.render import Message, Renderer
 from content.verbs import Verb
@@ -167,10 +167,4 @@ class BureauActions:
 
 
 def _request_id(press: Press) -> int:
-    value: object = press.data.get("request")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise StaleCard
-    try:
-        return int(value)
-    except ValueError:
-        raise StaleCard from None
+    return row_id_of(press.data, "request")

@@ -484,6 +484,16 @@ async def test_a_card_of_a_request_that_is_gone_says_it_is_out_of_date(bot: Runn
     assert "Deze kaart is niet meer actueel" in card_texts(card)
 
 
+async def test_a_forged_request_number_past_the_column_gets_the_stale_card(bot: RunningBot) -> None:
+    # 2**70 is an int, but no row can have it: the database would refuse it with an error.
+    await link_channel(bot)
+    _, post = await posted(bot)
+
+    for forged in (2**70, "²", True, 1.5):
+        card = await press(bot, member(bot), Verb.HELP_REQUEST_CLAIM, {"request": forged}, post)
+        assert "Deze kaart is niet meer actueel" in card_texts(card)
+
+
 async def test_a_bureau_member_with_english_teams_gets_the_card_in_english(
     bot: RunningBot,
 ) -> None:
