@@ -30,6 +30,7 @@ from services.help_requests import (
     Person,
     Status,
 )
+from services.input_text import lines_of
 
 
 class Refusal(StrEnum):
@@ -66,8 +67,8 @@ class ClaimOutcome:
 
 
 def check_text(text: str, *, limit: int) -> str:
-    """Return the text stripped, or refuse it when it is empty or longer than limit."""
-    stripped = text.strip()
+    """Return the text cleaned (`lines_of`), or refuse it when it is empty or longer than limit."""
+    stripped = lines_of(text)
     if not stripped:
         raise HelpRequestRefused(Refusal.EMPTY)
     if len(stripped) > limit:

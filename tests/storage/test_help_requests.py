@@ -235,6 +235,41 @@ async def test_the_requester_sees_replies_and_answers_but_the_messages_keep_thei
     ]
 
 
+async def test_replies_notes_and_answers_are_stored_without_control_characters(
+    new_uow: UowFactory,
+) -> None:
+    # PostgreSQL refuses a NUL byte; a bidi override makes a text read otherwise than stored.
+    request = await submitted(new_uow)
+    async with new_uow() as uow:
+        await actions.reply(
+            uow=uow,
+            request_id=request.id,
+            actor=ANNA,
+            text="Hoi\x00 daar\nTot \u202emorgen",
+            now=MONDAY,
+        )
+        await actions.note(
+            uow=uow, request_id=request.id, actor=ANNA, text="\x1b[31mIntern", now=MONDAY
+        )
+        await actions.answer(
+            uow=uow, request_id=request.id, requester=REQUESTER, text="Dank\u2066 je", now=MONDAY
+        )
+        messages = await uow.help_requests.messages(request.id)
+    assert [m.body for m in messages] == ["Hoi daar\nTot morgen", "[31mIntern", "Dank je"]
+
+
+@pytest.mark.parametrize("text", ["\x00\x00", "\u202e \n "])
+async def test_a_reply_of_control_characters_only_is_refused_as_empty(
+    new_uow: UowFactory, text: str
+) -> None:
+    request = await submitted(new_uow)
+    async with new_uow() as uow:
+        with pytest.raises(HelpRequestRefused) as refused:
+            await actions.reply(uow=uow, request_id=request.id, actor=ANNA, text=text, now=MONDAY)
+        assert refused.value.reason is Refusal.EMPTY
+        assert await uow.help_requests.messages(request.id) == []
+
+
 async def test_a_requester_can_withdraw_only_their_own_open_request(new_uow: UowFactory) -> None:
     request = await submitted(new_uow)
     stranger = Person("aad-stranger", "Iemand anders")
