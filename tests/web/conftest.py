@@ -41,10 +41,17 @@ class RunningBot:
 
 
 async def start_bot(
-    tmp_path: Path, connector: LocalConnector, database_url: str | None = None, **settings: Any
+    tmp_path: Path,
+    connector: LocalConnector,
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[RunningBot]:
+    """A bot on loopback with `connector`; `migrate=False` for a database it must not touch."""
     database_url = database_url or f"sqlite+aiosqlite:///{tmp_path}/bot.db"
-    await asyncio.to_thread(upgrade, database_url)
+    if migrate:
+        await asyncio.to_thread(upgrade, database_url)
     config = Settings(
         _env_file=None,  # type: ignore[call-arg]
         DATABASE_URL=database_url,

@@ -10,19 +10,17 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from sqlalchemy.engine import make_url
 
-from bot.app import APP_KEY, create_app
+from bot.app import APP_KEY
 from bot.local_connector import LocalConnector
-from bot.settings import Settings
 from storage.breaker import breaker_for
-from tests.web.conftest import TENANT, RunningBot
+from tests.web.conftest import RunningBot, start_bot
 from tests.web.test_messages import cards
 
 SECRET = "mijn-geheime-verhaal"
@@ -111,22 +109,8 @@ class HungDatabase:
 @contextlib.asynccontextmanager
 async def bot_on(database_url: str) -> AsyncIterator[RunningBot]:
     """A bot whose database is `database_url`, started without migrating it."""
-    connector = LocalConnector()
-    await connector.start()
-    app = create_app(
-        Settings(_env_file=None, DATABASE_URL=database_url, ALLOWED_TENANT_IDS=[TENANT])  # type: ignore[call-arg]
-    )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield RunningBot(url, database_url, connector, http, app)
-    finally:
-        await runner.cleanup()
-        await connector.stop()
+    async for bot in start_bot(Path(), LocalConnector(), database_url, migrate=False):
+        yield bot
 
 
 async def timed_turn(bot: RunningBot) -> tuple[float, list[dict[str, Any]]]:
