@@ -46,7 +46,7 @@ from botbuilder.schema import Activity
 from content.render import Message, Renderer
 from content.schema import Lang
 from content.verbs import VERB_FIELD, Verb, verb_of
-from dialogs.replies import lang_of, message_activity
+from dialogs.replies import PERSONAL, conversation_scope, lang_of, message_activity
 from storage.breaker import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 INVOKE_NAME = "adaptiveCard/action"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
-PERSONAL = "personal"
 CHANNEL = "channel"
 
 
@@ -183,7 +182,11 @@ class ActionRouter:
         if verb is None:
             return False
         route = self._routes.get(verb)
-        if route is not None and route.who is Who.PERSONAL and _scope(turn_context) != PERSONAL:
+        if (
+            route is not None
+            and route.who is Who.PERSONAL
+            and conversation_scope(turn_context) != PERSONAL
+        ):
             # Typed, not pressed: "this button is not for you" would not fit; say where it works.
             text = self.renderer.text("command_personal_only", lang_of(turn_context))
             await turn_context.send_activity(message_activity(text))
@@ -272,7 +275,7 @@ class ActionRouter:
 
     async def may_act(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
         """Whether `actor` (the activity's aadObjectId) is `who`, here and now."""
-        scope = _scope(turn_context)
+        scope = conversation_scope(turn_context)
         if who is Who.PERSONAL:
             return scope == PERSONAL
         if scope != CHANNEL or not self.bureau_team_id:
@@ -283,12 +286,6 @@ class ActionRouter:
 
     def _problem(self, lang: Lang, problem: str) -> _Problem:
         return _Problem(self.renderer.card("action_problem", lang, problem=problem))
-
-
-def _scope(turn_context: TurnContext) -> str:
-    """The kind of conversation: personal, groupChat or channel (personal when unsaid)."""
-    conversation = turn_context.activity.conversation
-    return (conversation.conversation_type if conversation else None) or PERSONAL
 
 
 def team_id_of(activity: Activity) -> str | None:

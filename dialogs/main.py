@@ -20,7 +20,7 @@ from content.words import Words, load_words
 from dialogs.base import InterruptibleDialog
 from dialogs.contact import BureauContact
 from dialogs.options import options_model_of
-from dialogs.replies import Replies, lang_of, message_activity
+from dialogs.replies import PERSONAL, Replies, conversation_scope, lang_of, message_activity
 
 # A free question typed outside any flow is answered by this; None leaves the menu as answer.
 QuestionAnswerer = Callable[[TurnContext, str], Awaitable[None]]
@@ -88,7 +88,13 @@ class MainDialog(InterruptibleDialog):
         lang = lang_of(turn_context)
         action, data = card_action(turn_context)
         verb = verb_of(action)
-        if action is None and self._wants_help_request(turn_context):
+        typed_help = action is None and self._wants_help_request(turn_context)
+        in_personal_chat = conversation_scope(turn_context) == PERSONAL
+        if (typed_help or verb is Verb.HELP_REQUEST) and not in_personal_chat:
+            # A request may describe discrimination: never asked or shown where others read along.
+            await turn_context.send_activity(self.replies.text("command_personal_only", lang))
+            return await step.end_dialog()
+        if typed_help:
             dialog_id, _ = self._flows[Verb.HELP_REQUEST]
             return await step.begin_dialog(dialog_id, {})
         if action is None:

@@ -17,6 +17,15 @@ def lang_of(turn_context: TurnContext) -> Lang:
     return pick_lang(turn_context.activity.locale)
 
 
+PERSONAL = "personal"
+
+
+def conversation_scope(turn_context: TurnContext) -> str:
+    """The kind of conversation: personal, groupChat or channel (personal when unsaid)."""
+    conversation = turn_context.activity.conversation
+    return (conversation.conversation_type if conversation else None) or PERSONAL
+
+
 def message_activity(message: Message) -> Activity:
     """The activity that shows `message`: its text, or its card with the spoken summary."""
     if message.card is None:

@@ -11,12 +11,14 @@ from bot.app import APP_KEY
 from bot.chat import TeamsUser
 from bot.local_connector import LocalConnector
 from bot.roster import TeamRoster
+from content.verbs import VERB_FIELD, Verb
 from storage.models import BureauChannelRecord
 from tests.web.bureau import (
     BUREAU_TEAM,
     QUEUE_CHANNEL,
     account,
     bureau_bot,
+    in_channel,
     says_to_bot,
     stranger_team,
 )
@@ -141,3 +143,24 @@ async def test_a_new_colleague_is_let_in_once_the_kept_roster_is_half_a_minute_o
         assert REFUSED in too_soon[0]["text"]
         assert LINKED in later[0]["text"]
         assert bot.connector.member_calls == 2
+
+
+async def test_a_help_request_is_never_started_in_a_channel_only_in_ones_own_chat(
+    tmp_path: Path,
+) -> None:
+    # A request may describe discrimination: its steps and summary must not show where the
+    # whole team reads along, nor be continued by a colleague pressing the same card.
+    member = person("", aad_object_id="aad-bureau-1")
+    async for bot in bureau_bot(tmp_path, [account(member, "Fatima")]):
+        member = bot.user(aad_object_id=member.aad_object_id)
+        typed = says_to_bot(member, "Ik wil hulp van het Bureau")
+        pressed = in_channel(member.presses({VERB_FIELD: Verb.HELP_REQUEST.value}))
+        for activity in (typed, pressed):
+            _, messages = await bot.send(activity)
+            assert [m.get("text") for m in messages if m.get("type") == "message"] == [
+                "Dat kan in je eigen chat met Wegwijzer I&D. Open die chat en typ het daar."
+            ]
+            assert not [m for m in messages if m.get("attachments")]
+        english = bot.user(aad_object_id=member.aad_object_id, locale="en-US")
+        _, messages = await bot.send(says_to_bot(english, "I need help from the Bureau"))
+        assert "You can do that in your own chat" in str([m.get("text") for m in messages])
