@@ -286,19 +286,19 @@ async def _converse(settings: Settings, locale: str, *, as_bureau: bool) -> int:
                 try:
                     prompt = f"\njij ({chat.seat.title})> "
                     line = (await loop.run_in_executor(None, input, prompt)).strip()
-                except EOFError:
+                    if line in QUIT:
+                        break
+                    if line in SWITCH:
+                        chat.switch()
+                    elif line in WAIT:
+                        await _outbox_settled(app)
+                        chat.show_new()
+                    elif line.isdigit() and (found := chat.button(int(line))) is not None:
+                        await chat.press(*found)  # asks for the card's inputs
+                    elif line:
+                        await chat.send(chat.seat.user.says(line))
+                except EOFError:  # the end of input, at the prompt or at a card's input
                     break
-                if line in QUIT:
-                    break
-                if line in SWITCH:
-                    chat.switch()
-                elif line in WAIT:
-                    await _outbox_settled(app)
-                    chat.show_new()
-                elif line.isdigit() and (found := chat.button(int(line))) is not None:
-                    await chat.press(*found)
-                elif line:
-                    await chat.send(chat.seat.user.says(line))
     finally:
         await runner.cleanup()
         await connector.stop()

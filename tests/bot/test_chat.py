@@ -10,21 +10,25 @@ from pathlib import Path
 WEGWIJZER = Path(sys.executable).parent / "wegwijzer"
 
 
-def chat(
-    tmp_path: Path, lines: list[str], *, locale: str = "nl-NL", extra: tuple[str, ...] = ()
-) -> str:
-    env = {
+def chat_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a chat run in `tmp_path`: its own database, development mode."""
+    return {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db",
         "ENVIRONMENT": "development",
         "APP_ID": "",
     }
+
+
+def chat(
+    tmp_path: Path, lines: list[str], *, locale: str = "nl-NL", extra: tuple[str, ...] = ()
+) -> str:
     done = subprocess.run(
         [str(WEGWIJZER), "chat", "--locale", locale, *extra],
         input="\n".join([*lines, "/quit"]) + "\n",
         capture_output=True,
         text=True,
-        env=env,
+        env=chat_env(tmp_path),
         cwd=tmp_path,
         timeout=60,
         check=True,
@@ -111,3 +115,20 @@ def test_chat_walks_a_help_request_round_trip_between_manager_and_bureau(tmp_pat
     assert "Antwoord van de aanvrager op hulpvraag 1" in out[thread:]
     assert "Twaalf mensen." in out[thread:]
     assert "Traceback" not in out
+
+
+def test_chat_ends_quietly_when_input_ends_at_a_cards_input(tmp_path: Path) -> None:
+    # Piped input that stops while a button asks for a card's fields: end, no traceback.
+    done = subprocess.run(
+        [str(WEGWIJZER), "chat"],
+        input="Ik wil hulp van het Bureau\n1\n",
+        capture_output=True,
+        text=True,
+        env=chat_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert "Stap 1 van 5" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 0
