@@ -7,6 +7,11 @@ from dataclasses import asdict
 from botbuilder.dialogs.prompts import PromptOptions
 
 from dialogs.prompts import CardQuestion, _question
+
+# Dialog state is written by storage.bot_state, which puts botbuilder's state classes
+# (PromptOptions among them) on the codec's allow-list when it is imported; without it the codec
+# refuses them. Imported here, not left to whichever test file happened to import it first.
+from storage import bot_state as _registers_state_classes  # noqa: F401
 from storage import state_codec
 
 QUESTION = CardQuestion(
