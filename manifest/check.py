@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft4Validator
 from PIL import Image, UnidentifiedImageError
@@ -115,7 +115,8 @@ def _icon_problems(manifest: dict[str, Any], files: dict[str, bytes]) -> list[st
     if outline.mode != "RGBA":
         problems.append(f"{name}: must have a transparent background (is {outline.mode})")
         return problems
-    pixels = list(outline.getdata())
+    # Mode RGBA (checked above): one (r, g, b, alpha) tuple per pixel.
+    pixels = cast("tuple[tuple[int, int, int, int], ...]", outline.get_flattened_data())
     if not any(alpha == 0 for *_, alpha in pixels):
         problems.append(f"{name}: must have a transparent background")
     if not any(alpha > 0 for *_, alpha in pixels):

@@ -18,6 +18,10 @@ from content.templates import Templates, load_templates
 from manifest.check import check_package
 from manifest.package import AppPackage, ManifestError, build_package
 
+# The package is built and checked with Pillow: a deprecated call (as Image.getdata became in
+# Pillow 12.1) fails here, before it is removed under us in a later major version.
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
 SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
 MANIFEST_SCHEMA = SCHEMAS / "teams/v1.22/MicrosoftTeams.schema.json"
 TEAMS_APP_ID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -138,9 +142,11 @@ def test_the_icons_have_teams_sizes_and_the_outline_is_white_on_transparent(
     outline = Image.open(io.BytesIO(package.images["outline.png"]))
     assert color.format == outline.format == "PNG"
     assert color.size == (192, 192) and outline.size == (32, 32)
-    alphas = {alpha for *_, alpha in outline.convert("RGBA").getdata()}
+    alphas = {alpha for *_, alpha in outline.convert("RGBA").get_flattened_data()}
     assert 0 in alphas and 255 in alphas
-    colours = {(r, g, b) for r, g, b, alpha in outline.convert("RGBA").getdata() if alpha}
+    colours = {
+        (r, g, b) for r, g, b, alpha in outline.convert("RGBA").get_flattened_data() if alpha
+    }
     assert colours == {(255, 255, 255)}
 
 
