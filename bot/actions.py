@@ -254,6 +254,9 @@ class ActionRouter:
         actor = sender.aad_object_id if sender is not None else None
         if not actor or not await self.may_act(turn_context, actor, route.who):
             log.info("press refused: verb %s", verb.value)  # no ids: they identify a person
+            if actor and route.who is Who.PERSONAL:
+                # A menu shown in a group chat or channel: the button is theirs, the place is not.
+                return self._problem(lang, "action_personal_only")
             return self._problem(lang, "action_refused")
         press = Press(
             verb=verb,

@@ -202,7 +202,7 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     ),
     "action_problem": tuple(
         (problem, _problem(problem))
-        for problem in ("action_unknown", "action_refused", "action_stale")
+        for problem in ("action_unknown", "action_refused", "action_personal_only", "action_stale")
     ),
     **session_samples(),
     **requester_samples(),

@@ -129,7 +129,14 @@ def test_every_link_setting_in_the_toolkit_is_a_setting(catalog: Any) -> None:
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 @pytest.mark.parametrize(
-    "problem", ["action_unknown", "action_refused", "action_stale", "action_failed"]
+    "problem",
+    [
+        "action_unknown",
+        "action_refused",
+        "action_personal_only",
+        "action_stale",
+        "action_failed",
+    ],
 )
 def test_the_action_routers_problem_cards_are_valid(
     problem: str, lang: str, templates: Templates, validator: Draft6Validator

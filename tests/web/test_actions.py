@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
@@ -150,6 +151,44 @@ async def test_a_bureau_verb_submitted_in_a_personal_chat_is_refused(
     _, messages = await running_bot.send(user.presses({VERB_FIELD: BUREAU_VERB, "request": 1}))
     assert "Dat mag je hier niet doen" in card_texts(cards(messages)[0])
     assert button.presses == []
+
+
+def in_group_chat(activity: dict[str, Any]) -> dict[str, Any]:
+    """The same activity, as posted from a group chat the bot is in."""
+    return {
+        **activity,
+        "conversation": {
+            "id": "19:group@thread.v2",
+            "conversationType": "groupChat",
+            "isGroup": True,
+            "tenantId": TENANT,
+        },
+    }
+
+
+@pytest.mark.parametrize("where", [in_group_chat, "channel"])
+@pytest.mark.parametrize("verb", [Verb.MY_HELP_REQUESTS, Verb.MY_DATA, Verb.HELP])
+async def test_a_menu_button_pressed_outside_the_personal_chat_says_where_it_works(
+    running_bot: RunningBot, where: Any, verb: Verb
+) -> None:
+    # The menu answers "menu" in a group chat or channel too; its buttons are not refused
+    # there as if they belonged to someone else.
+    user = running_bot.user()
+    shaped = in_group_chat if where is in_group_chat else partial(in_bureau_channel, user)
+    _, messages = await running_bot.send(shaped(user.presses({VERB_FIELD: verb.value})))
+    texts = card_texts(cards(messages)[0])
+    assert "Dat kan in je eigen chat" in texts
+    assert "niet voor jou" not in texts
+    _, body = await invoke(running_bot, shaped(user.executes(verb, {})))
+    assert "Dat kan in je eigen chat" in card_texts(body["value"])
+
+
+async def test_a_menu_button_in_a_group_chat_speaks_english_to_an_english_locale(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user(locale="en-US")
+    _, messages = await running_bot.send(in_group_chat(user.presses({VERB_FIELD: "my_data"})))
+    assert "You can do that in your own chat" in card_texts(cards(messages)[0])
 
 
 async def test_a_bureau_member_in_the_bureau_team_changes_the_card_for_everyone(
