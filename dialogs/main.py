@@ -97,7 +97,15 @@ class MainDialog(InterruptibleDialog):
         if typed_help:
             dialog_id, _ = self._flows[Verb.HELP_REQUEST]
             return await step.begin_dialog(dialog_id, {})
-        if action is None:
+        if (
+            action is None
+            and isinstance(turn_context.activity.value, Mapping)
+            and turn_context.activity.value
+        ):
+            # A form or finder card pressed after its flow ended (sent, stopped, pressed twice).
+            await turn_context.send_activity(self.replies.text("card_flow_ended", lang))
+            await self.replies.send_menu(turn_context)
+        elif action is None:
             await self._answer_text(turn_context)
         elif verb is not None and verb in self._flows:
             dialog_id, options_model = self._flows[verb]

@@ -180,6 +180,34 @@ async def test_the_gespreksbegeleider_offer_leads_straight_to_that_kind(bot: Run
     assert "Waar moet het teamgesprek over gaan?" in said(started)
 
 
+async def test_pressing_send_again_on_a_sent_summary_says_so_and_sends_nothing(
+    bot: RunningBot,
+) -> None:
+    user = bot.user()
+    await ask_a_question(bot, user)
+    summary = {"form": "summary", "text": TEXT, "theme": "weerstand-draagvlak", **WHO}
+    await press(bot, user, **summary)
+
+    again = await press(bot, user, **summary)
+
+    assert "Ik heb er niets mee gedaan en niets verstuurd." in said(again)
+    assert "Waar kan ik je mee helpen?" in said(again)  # and what to do next
+    assert len(await rows(bot, user)) == 1
+
+
+async def test_a_stopped_intakes_card_answers_in_english_to_an_english_locale(
+    bot: RunningBot,
+) -> None:
+    user = bot.user(locale="en-US")
+    await press(bot, user, **{VERB_FIELD: Verb.HELP_REQUEST.value, "kind": "question"})
+    await say(bot, user, "stop")
+
+    late = await press(bot, user, form="text", text=TEXT)
+
+    assert "That card belongs to a question that has already ended" in said(late)
+    assert await rows(bot, user) == []
+
+
 # -- Mijn hulpvragen
 
 
