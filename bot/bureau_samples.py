@@ -33,9 +33,12 @@ _TITLES = CardTitles(
         "toolkit-id": {"nl": "Toolkit I&D", "en": "I&D toolkit"},
     },
 )
-# What someone could type that Markdown would format: every card shows it as typed.
+# What someone could type that Markdown would format, that Teams would show as a date or time
+# (an Adaptive Card text function) or turn into a link: every card shows it as typed.
 TYPED_MARKDOWN = (
-    "Zie [link](https://x) en **vet**\n# kop\n- punt\n1. een\n<at>Fatima</at> & _schuin_"
+    "Zie [link](https://x) en **vet**\n# kop\n- punt\n1. een\n<at>Fatima</at> & _schuin_\n"
+    "{{DATE(2026-01-01T09:00:00Z, SHORT)}} om {{TIME(2026-01-01T09:00:00Z)}}: "
+    "https://evil.example of www.evil.example"
 )
 TYPED_NAME = "**Sam** [de Vries](https://x)"
 _QUESTION = HelpRequest(

@@ -38,6 +38,14 @@ _MARKDOWN_ANYWHERE = re.compile(r"[\\`*_\[\]<|~]|&(?=#?\w+;)")
 _MARKDOWN_LINE_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
 _SHOWS_TYPED_TEXT = re.compile(r"\|\s*literal\b|map\(\s*[\"']literal")
 _BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# What Teams acts on before (or besides) Markdown: an Adaptive Card text function
+# (`{{DATE(...)}}`, `{{TIME(...)}}`, shown as a date or time), and a bare address it may turn into
+# a link (`https://...`, a protocol-relative `//host`, `www.host`). A WORD JOINER (U+2060: zero
+# width, no line break, silent in screen readers) inside `{{`, `//` and `www.` breaks each apart
+# without a visible change, whatever reads the text on a client; a backslash escape works only
+# where a Markdown parser honours it before the functions or a link finder look.
+INVISIBLE_BREAK = "\u2060"
+_ACTED_ON = re.compile(r"(?<=\{)(?=\{)|(?<=/)(?=/)|(?<=www)(?=\.)", re.IGNORECASE)
 
 
 def literal(text: object) -> str:
@@ -45,9 +53,11 @@ def literal(text: object) -> str:
 
     Apply it (the `literal` filter in templates) to every value a person typed (a request's text,
     replies, names, a function or directorate), never to content: ordinary words and punctuation
-    stay as they are, only what Teams would format is escaped.
+    stay as they are, only what Teams would format is escaped, and what it would turn into a date,
+    a time or a link is broken apart invisibly.
     """
-    escaped = _MARKDOWN_ANYWHERE.sub(lambda m: "\\" + m.group(0), str(text))
+    broken = _ACTED_ON.sub(INVISIBLE_BREAK, str(text))
+    escaped = _MARKDOWN_ANYWHERE.sub(lambda m: "\\" + m.group(0), broken)
     return _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
 
 
@@ -58,7 +68,7 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 def as_plain_text(markdown: str) -> str:
     """What a reader sees of escaped text, for places that show card text without Markdown."""
-    return _BACKSLASH_ESCAPE.sub(r"\1", markdown)
+    return _BACKSLASH_ESCAPE.sub(r"\1", markdown).replace(INVISIBLE_BREAK, "")
 
 
 class TemplateError(ValueError):

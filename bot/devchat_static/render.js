@@ -2,8 +2,9 @@
 "use strict";
 
 window.WegwijzerCards = (function () {
-  const markdown = window.markdownit({ html: false, linkify: false, breaks: true });
-  // Teams renders a subset of Markdown in TextBlocks (bold, italics, lists, links).
+  // Teams renders a subset of Markdown in TextBlocks (bold, italics, lists, links), and may turn
+  // a bare address (https://...) into a link: linkify shows where it would.
+  const markdown = window.markdownit({ html: false, linkify: true, breaks: true });
   AdaptiveCards.AdaptiveCard.onProcessMarkdown = function (text, result) {
     result.outputHtml = markdown.render(text);
     result.didProcess = true;
