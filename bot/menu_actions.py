@@ -10,6 +10,8 @@ from dialogs.contact import BureauContact
 
 # The pilot's menu button shows the pilot's own page: what it is, for whom and how to join.
 PILOT = "coaching-pilot"
+# Typed commands (content/commands.yaml) that press a menu button, in any flow.
+TYPED = {"about": Verb.HELP, "my_data": Verb.MY_DATA, "coaching": Verb.COACHING}
 # Buttons whose flows come in later issues: the bot says so honestly, and how to reach the
 # Bureau instead (its contact card, from the settings).
 NOT_YET = {
@@ -53,3 +55,5 @@ def register_menu_actions(
     router.register(Verb.COACHING, pilot, who=Who.PERSONAL)
     for verb, key in NOT_YET.items():
         router.register(verb, not_yet(key), who=Who.PERSONAL)
+    for command, verb in TYPED.items():
+        router.register_command(command, verb)

@@ -97,6 +97,9 @@ class MainDialog(InterruptibleDialog):
         if typed_help:
             dialog_id, _ = self._flows[Verb.HELP_REQUEST]
             return await step.begin_dialog(dialog_id, {})
+        if action is None and Verb.FINDER in self._flows and self._typed_finder(turn_context):
+            dialog_id, _ = self._flows[Verb.FINDER]
+            return await step.begin_dialog(dialog_id, {})
         if (
             action is None
             and isinstance(turn_context.activity.value, Mapping)
@@ -130,6 +133,10 @@ class MainDialog(InterruptibleDialog):
         return Verb.HELP_REQUEST in self._flows and self._words.wants_help_request(
             turn_context.activity.text
         )
+
+    def _typed_finder(self, turn_context: TurnContext) -> bool:
+        """Typed the finder's menu button ('aanbod vinden'; words in content/commands.yaml)."""
+        return self.replies.command(turn_context) == "finder"
 
     async def _answer_text(self, turn_context: TurnContext) -> None:
         command = self.replies.command(turn_context)

@@ -253,6 +253,33 @@ async def test_small_talk_gets_a_short_friendly_answer_from_content(
     assert "geen goed antwoord" not in " ".join(all_texts(messages))
 
 
+@pytest.mark.parametrize(
+    ("locale", "typed", "shows"),
+    [
+        ("nl-NL", "Aanbod vinden", "Vraag 1 van 4"),
+        ("en-US", "Find support", "Question 1 of 4"),
+        ("nl-NL", "Vraag aan het Bureau", "Stap 1 van 5"),
+        ("en-US", "Ask the Bureau", "Step 1 of 5"),
+        ("nl-NL", "Pilot bij een dilemma", "Pilot voor leidinggevenden met een vraag of dilemma"),
+        ("en-US", "Pilot for a dilemma", "Pilot for managers with a question or dilemma"),
+        ("nl-NL", "Mijn gegevens", "Ik bewaar wat nodig is om je te antwoorden"),
+        ("nl-NL", "verwijder mijn gegevens", "wil je iets laten verwijderen?"),
+        ("en-US", "My data", "I store what I need to answer you"),
+        ("nl-NL", "Uitleg over deze bot", "Zo werk ik"),
+        ("en-US", "How this bot works", "How I work"),
+    ],
+)
+async def test_a_menu_buttons_title_typed_does_what_the_button_does(
+    bot: RunningBot, locale: str, typed: str, shows: str
+) -> None:
+    # The welcome points at 'Mijn gegevens' by name; a title typed got "Daar heb ik geen goed
+    # antwoord op" or an unrelated page.
+    _, messages = await bot.send(bot.user(locale=locale).says(typed))
+    said = " ".join(all_texts(messages))
+    assert shows in said
+    assert "geen goed antwoord" not in said and "no good answer" not in said
+
+
 # -- Dutch and cards
 
 
