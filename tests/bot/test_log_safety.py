@@ -1,3 +1,4 @@
+import io
 import logging
 from pathlib import Path
 
@@ -60,3 +61,35 @@ async def test_at_debug_no_library_logs_the_data_of_a_statement(
     logged = capsys.readouterr().err
     assert "debug is on" in logged
     assert "Sanne" not in logged and "Noor" not in logged
+
+
+def test_a_text_log_shows_a_failures_traceback_without_its_messages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, said = "Sanne de Vries", "mijn leidinggevende zei iets kwetsends"
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging("INFO", json=False)
+        # Another handler with the standard formatter formats the record first: the traceback
+        # it caches on the record (with the messages) must not reach the log either.
+        root.handlers.insert(0, logging.StreamHandler(io.StringIO()))
+        try:
+            try:
+                raise KeyError(name)
+            except KeyError as lookup:
+                raise ValueError(said) from lookup
+        except ValueError:
+            logging.getLogger("wegwijzer").exception("turn failed")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    logged = capsys.readouterr().err
+    assert "turn failed" in logged
+    assert "Traceback (most recent call last)" in logged and "test_log_safety.py" in logged
+    assert "builtins.KeyError" in logged and "builtins.ValueError" in logged
+    assert "direct cause" in logged
+    assert "Sanne" not in logged and "kwetsends" not in logged
