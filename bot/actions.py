@@ -6,6 +6,7 @@ under `content.verbs.VERB_FIELD` (a message activity, answered with messages). B
 same handler, registered once for its verb with who may press it:
 
 - `Who.PERSONAL`: anyone, in their own personal chat with the bot;
+- `Who.ANYWHERE`: anyone, in any conversation with the bot (the menu and how the bot works);
 - `Who.BUREAU`: a member of the Bureau's team (setting `BUREAU_TEAM_ID`), in a channel of that
   team, as the `BureauRoster` (`bot/roster.py`) says; checked on every press.
 
@@ -61,6 +62,7 @@ class Who(Enum):
     """Who may press a verb's button."""
 
     PERSONAL = "anyone, in their own personal chat"
+    ANYWHERE = "anyone, in any conversation with the bot (the menu, how the bot works)"
     BUREAU = "a member of the Bureau's team, in that team"
 
 
@@ -279,6 +281,8 @@ class ActionRouter:
     async def may_act(self, turn_context: TurnContext, actor: str, who: Who) -> bool:
         """Whether `actor` (the activity's aadObjectId) is `who`, here and now."""
         scope = conversation_scope(turn_context)
+        if who is Who.ANYWHERE:
+            return True
         if who is Who.PERSONAL:
             return scope == PERSONAL
         if scope != CHANNEL or not self.bureau_team_id:

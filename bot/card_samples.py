@@ -172,7 +172,11 @@ def _problem(problem: str) -> Sample:
 # Template name -> (sample name, values). Every template has at least one.
 SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "welcome": (("welcome", lambda kit: {}),),
-    "menu": (("menu", lambda kit: {}),),
+    "menu": (
+        ("menu", lambda kit: {}),
+        ("in a group chat", lambda kit: {"shared": "groupChat"}),
+        ("in a channel", lambda kit: {"shared": "channel"}),
+    ),
     "question": (
         ("first question", _question),
         ("retry, skippable", _question_retry),

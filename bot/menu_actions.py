@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.actions import ActionRouter, Handler, Press, Reply, Who
-from content.render import Renderer
+from content.render import Message, Renderer
 from content.verbs import Verb
 from dialogs.answers import Answers
 from dialogs.contact import BureauContact
+from dialogs.replies import PERSONAL, conversation_scope
 
 # The pilot's menu button shows the pilot's own page: what it is, for whom and how to join.
 PILOT = "coaching-pilot"
@@ -26,11 +27,16 @@ def register_menu_actions(
 ) -> None:
     """Register the personal chat's menu buttons; a later flow takes over its verb from here."""
 
+    def menu_card(press: Press) -> Message:
+        # In a group chat or channel only the finder works; the menu says where the rest is.
+        scope = conversation_scope(press.turn_context)
+        return renderer.card("menu", press.lang, shared=None if scope == PERSONAL else scope)
+
     async def menu(press: Press) -> Reply:
-        return Reply(renderer.card("menu", press.lang))
+        return Reply(menu_card(press))
 
     async def help_(press: Press) -> Reply:
-        return Reply(renderer.text("help_text", press.lang), renderer.card("menu", press.lang))
+        return Reply(renderer.text("help_text", press.lang), menu_card(press))
 
     async def my_data(press: Press) -> Reply:
         # What is stored, and the Bureau's contact for seeing or deleting the rest.
@@ -48,8 +54,8 @@ def register_menu_actions(
 
         return say_not_yet
 
-    router.register(Verb.MENU, menu, who=Who.PERSONAL)
-    router.register(Verb.HELP, help_, who=Who.PERSONAL)
+    router.register(Verb.MENU, menu, who=Who.ANYWHERE)
+    router.register(Verb.HELP, help_, who=Who.ANYWHERE)
     router.register(Verb.ITEM, item, who=Who.PERSONAL)
     router.register(Verb.MY_DATA, my_data, who=Who.PERSONAL)
     router.register(Verb.COACHING, pilot, who=Who.PERSONAL)

@@ -63,4 +63,7 @@ class Replies:
         return self.templates.command(activity.text)
 
     async def send_menu(self, turn_context: TurnContext) -> None:
-        await turn_context.send_activity(self.card("menu", lang_of(turn_context)))
+        # In a group chat or channel only the finder works; the menu says where the rest is.
+        scope = conversation_scope(turn_context)
+        shared = None if scope == PERSONAL else scope
+        await turn_context.send_activity(self.card("menu", lang_of(turn_context), shared=shared))

@@ -167,7 +167,7 @@ def in_group_chat(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("where", [in_group_chat, "channel"])
-@pytest.mark.parametrize("verb", [Verb.MY_HELP_REQUESTS, Verb.MY_DATA, Verb.HELP])
+@pytest.mark.parametrize("verb", [Verb.MY_HELP_REQUESTS, Verb.MY_DATA, Verb.WETHOUDER])
 async def test_a_menu_button_pressed_outside_the_personal_chat_says_where_it_works(
     running_bot: RunningBot, where: Any, verb: Verb
 ) -> None:
@@ -181,6 +181,38 @@ async def test_a_menu_button_pressed_outside_the_personal_chat_says_where_it_wor
     assert "niet voor jou" not in texts
     _, body = await invoke(running_bot, shaped(user.executes(verb, {})))
     assert "Dat kan in je eigen chat" in card_texts(body["value"])
+
+
+def menu_verbs(card: dict[str, Any]) -> list[str]:
+    rows = [e["actions"] for e in card["body"] if e["type"] == "ActionSet"]
+    rows.append(card.get("actions", []))
+    return [b["data"][VERB_FIELD] for row in rows for b in row]
+
+
+@pytest.mark.parametrize("how", ["typed", "pressed", "help"])
+async def test_the_menu_in_a_group_chat_offers_only_what_works_there(
+    running_bot: RunningBot, how: str
+) -> None:
+    user = running_bot.user()
+    activity = {
+        "typed": user.says("menu"),
+        "pressed": user.presses({VERB_FIELD: Verb.MENU.value}),
+        "help": user.presses({VERB_FIELD: Verb.HELP.value}),
+    }[how]
+    _, messages = await running_bot.send(in_group_chat(activity))
+    (menu,) = cards(messages)
+    assert menu_verbs(menu) == [Verb.FINDER.value]
+    assert "in je eigen chat met Wegwijzer I&D" in card_texts(menu)
+    assert "'gesprekken'" not in card_texts(menu)  # the Bureau's commands are for its channel
+
+
+async def test_the_menu_in_a_channel_names_the_bureaus_commands(running_bot: RunningBot) -> None:
+    user = running_bot.user(locale="en-US")
+    _, messages = await running_bot.send(in_bureau_channel(user, user.says("menu")))
+    (menu,) = cards(messages)
+    assert menu_verbs(menu) == [Verb.FINDER.value]
+    assert "in your own chat with Wegwijzer I&D" in card_texts(menu)
+    assert "'sessions', 'new session' or 'link this channel'" in card_texts(menu)
 
 
 async def test_a_menu_button_in_a_group_chat_speaks_english_to_an_english_locale(
