@@ -243,6 +243,10 @@ async def test_a_finder_question_appears_once_and_without_a_typing_hint(
         ("ok", "Oké."),
         ("wat kan deze bot?", "Ik ben Wegwijzer I&D"),
         ("Wie ben jij", "Ik ben Wegwijzer I&D"),
+        ("hoe gaat het?", "Hoi!"),
+        ("Doei", "Tot ziens!"),
+        ("tot ziens", "Tot ziens!"),  # it found a page on an employee feeling left out
+        ("ok bedankt", "Graag gedaan"),
     ],
 )
 async def test_small_talk_gets_a_short_friendly_answer_from_content(
@@ -278,6 +282,33 @@ async def test_a_menu_buttons_title_typed_does_what_the_button_does(
     said = " ".join(all_texts(messages))
     assert shows in said
     assert "geen goed antwoord" not in said and "no good answer" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [("bye", "Goodbye!"), ("how are you", "Hi!"), ("ok thanks", "You're welcome")],
+)
+async def test_small_talk_in_english_gets_its_answer_in_english(
+    bot: RunningBot, text: str, start: str
+) -> None:
+    _, messages = await bot.send(bot.user(locale="en-US").says(text))
+    assert messages[0]["text"].startswith(start)
+    assert "no good answer" not in " ".join(all_texts(messages))
+
+
+@pytest.mark.parametrize("typed", ["mneu", "Menuu", "hulpp", "menu please", "terug naar het menu"])
+async def test_a_typo_of_menu_or_a_longer_way_to_ask_shows_the_menu(
+    bot: RunningBot, typed: str
+) -> None:
+    _, messages = await bot.send(bot.user().says(typed))
+    assert all_texts(messages)[0] == "Waar kan ik je mee helpen?"
+
+
+async def test_a_typo_of_stop_stops_the_finder(bot: RunningBot) -> None:
+    user = bot.user()
+    await finder_at_role(bot, user)
+    _, messages = await bot.send(user.says("stpo"))
+    assert "gestopt" in " ".join(all_texts(messages))
 
 
 # -- Dutch and cards
