@@ -25,6 +25,10 @@ NOT_OFFER_LINKS = frozenset(
 )
 
 
+# What LOG_LEVEL may be: the levels of Python's logging, in any case.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -146,6 +150,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("SESSION_REMINDER_DAYS", mode="before")
     @classmethod

@@ -132,11 +132,14 @@ def test_a_flow_adds_its_own_requirement_to_the_same_check(
     monkeypatch.setattr(
         settings,
         "PRODUCTION_REQUIREMENTS",
-        [*settings.PRODUCTION_REQUIREMENTS, settings.required("LOG_LEVEL", "how much to log")],
+        [
+            *settings.PRODUCTION_REQUIREMENTS,
+            settings.required("BUREAU_TEAM_ID", "the Bureau's team"),
+        ],
     )
-    for name, value in {**PRODUCTION, "LOG_LEVEL": ""}.items():
+    for name, value in {**PRODUCTION, "BUREAU_TEAM_ID": ""}.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(SettingsError, match=r"^LOG_LEVEL: not set \(how much to log\)$"):
+    with pytest.raises(SettingsError, match=r"^BUREAU_TEAM_ID: not set \(the Bureau's team\)$"):
         load_settings()
 
 
@@ -280,3 +283,31 @@ def test_unsafe_outbox_settings_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=problem):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ],
+    ids=["log-level"],
+)
+def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
+    name: str,
+    value: str,
+    problem: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv(name, value)
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"wegwijzer: configuration refused: {problem}")
+    assert len(err.strip().splitlines()) == 1
+    assert "s3cret" not in err
+
+
+def test_a_log_level_in_lower_case_is_read() -> None:
+    assert load_settings(LOG_LEVEL="debug").LOG_LEVEL == "DEBUG"
