@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.service_url import TEAMS_SERVICE_URL_HOSTS, is_loopback
 from services.session_messages import SessionRules
+from storage.crypto import EncryptionKeyError, TextCipher
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,16 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("ENCRYPTION_KEYS")
+    @classmethod
+    def _fernet_keys(cls, value: list[str]) -> list[str]:
+        if value:
+            try:
+                TextCipher(value)
+            except EncryptionKeyError as error:  # its message says which key, never the key
+                raise SettingsError(f"ENCRYPTION_KEYS: {error}") from None
+        return value
 
     @field_validator("SESSION_REMINDER_DAYS", mode="before")
     @classmethod

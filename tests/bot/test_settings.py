@@ -289,8 +289,14 @@ def test_unsafe_outbox_settings_are_refused(
     ("name", "value", "problem"),
     [
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("ENCRYPTION_KEYS", "not-a-fernet-key-s3cret", "ENCRYPTION_KEYS: encryption key 1 of 1"),
+        (
+            "ENCRYPTION_KEYS",
+            "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=,not-a-fernet-key-s3cret",
+            "ENCRYPTION_KEYS: encryption key 2 of 2 is not a valid Fernet key",
+        ),
     ],
-    ids=["log-level"],
+    ids=["log-level", "fernet-key", "second-fernet-key"],
 )
 def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
     name: str,
