@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.service_url import TEAMS_SERVICE_URL_HOSTS, is_loopback
 from services.session_messages import SessionRules
 from storage.crypto import EncryptionKeyError, TextCipher
+from storage.db import POSTGRES_DRIVER, SQLITE_DRIVER
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,21 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        # Never the URL itself in the message: it may hold a password.
+        expected = (
+            f"{SQLITE_DRIVER}:///path/to/file.db or {POSTGRES_DRIVER}://user:password@host/db"
+        )
+        try:
+            scheme = make_url(value).drivername
+        except (ArgumentError, ValueError):
+            raise SettingsError(f"DATABASE_URL: not a database URL; use {expected}") from None
+        if scheme not in (SQLITE_DRIVER, POSTGRES_DRIVER):
+            raise SettingsError(f"DATABASE_URL: {scheme}: is not supported; use {expected}")
+        return value
 
     @field_validator("ENCRYPTION_KEYS")
     @classmethod

@@ -120,7 +120,8 @@ def test_production_refuses_a_database_that_is_not_postgresql_without_showing_it
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as refused:
         load_settings()
-    assert str(refused.value).startswith("DATABASE_URL: must be postgresql+asyncpg://")
+    assert str(refused.value).startswith("DATABASE_URL: ")
+    assert "postgresql+asyncpg://user:password@host/db" in str(refused.value)
     assert "geheim" not in str(refused.value)
 
 
@@ -295,8 +296,26 @@ def test_unsafe_outbox_settings_are_refused(
             "HuvrbTaHWY13tJXDANuCQYu5iMNc2OhvSRlsVqbv9kQ=,not-a-fernet-key-s3cret",
             "ENCRYPTION_KEYS: encryption key 2 of 2 is not a valid Fernet key",
         ),
+        (
+            "DATABASE_URL",
+            "mysql://wegwijzer:s3cret@db.example/wegwijzer",
+            "DATABASE_URL: mysql: is not supported; use sqlite+aiosqlite:///",
+        ),
+        (
+            "DATABASE_URL",
+            "postgresql+asyncpg://wegwijzer:s3cret@db.example:port/wegwijzer",
+            "DATABASE_URL: not a database URL; use sqlite+aiosqlite:///",
+        ),
+        ("DATABASE_URL", "wegwijzer:s3cret@db.example", "DATABASE_URL: not a database URL"),
     ],
-    ids=["log-level", "fernet-key", "second-fernet-key"],
+    ids=[
+        "log-level",
+        "fernet-key",
+        "second-fernet-key",
+        "database-scheme",
+        "database-port",
+        "database-no-scheme",
+    ],
 )
 def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
     name: str,
