@@ -163,9 +163,10 @@ class SessionActions:
             )
         if cancelled is None:
             begun = session is not None and now >= session.starts_at and before is not None
-            return await self.mine(
-                press, "session_cancel_begun" if begun else "session_cancel_nothing"
-            )
+            notice = "session_cancel_begun" if begun else "session_cancel_nothing"
+            if not begun and session is not None and session.status is SessionStatus.CANCELLED:
+                notice = "session_cancel_called_off"
+            return await self.mine(press, notice)
         # A place they had is in their calendar: its link now serves the cancellation.
         return await self.mine(press, "session_cancelled_by_you", self._calendar_url(press, before))
 

@@ -182,6 +182,11 @@ class SessionBureauActions:
             return Replace(
                 await self._lists_card(session.id, press.lang, "bureau_lists_remove_begun")
             )
+        if session.status is SessionStatus.CANCELLED:
+            # Everyone on it heard it was called off; a removal notice would only confuse.
+            return Replace(
+                await self._lists_card(session.id, press.lang, "bureau_lists_remove_called_off")
+            )
         chosen = press.data.get("registration")
         async with self.uow_factory() as uow:
             lists = await session_lists(uow=uow, session_id=session.id)

@@ -156,6 +156,8 @@ async def cancel_registration(
     session = await uow.sessions.lock(session_id)
     if session is None or now >= session.starts_at:
         return None  # once it has begun, the list is what happened (and who is asked after)
+    if session.status is SessionStatus.CANCELLED:
+        return None  # everyone on it was told; a place in it is nobody's to pass on
     registration = await uow.sessions.registration(session_id=session_id, person=person)
     if registration is None or registration.status not in ACTIVE:
         return None
@@ -221,10 +223,13 @@ async def expire_offers(*, uow: SessionsUnitOfWork, now: datetime, rules: Sessio
 async def my_registrations(
     *, uow: SessionsStore, person: str, now: datetime
 ) -> list[tuple[SessionInfo, RegistrationInfo, int | None]]:
-    """This person's upcoming places, offers and waiting-list spots, with their positions."""
+    """This person's upcoming places, offers and waiting-list spots, with their positions.
+
+    A session that was called off is not upcoming: they were told, and there is nothing to do.
+    """
     result = []
     for session, registration in await uow.sessions.of_person(person=person, now=now):
-        if registration.status in ACTIVE:
+        if registration.status in ACTIVE and session.status is not SessionStatus.CANCELLED:
             result.append((session, registration, await _position(uow, registration)))
     return result
 

@@ -227,3 +227,33 @@ async def test_a_signature_of_one_kind_of_link_opens_nothing_of_the_other(
         async with running_bot.http.get(running_bot.url + path) as response:
             assert response.status == 404, path
             assert "Belastingen" not in await response.text()
+
+
+async def test_a_called_off_session_leaves_my_sign_ups_and_its_list_stays_as_it_is(
+    bot: RunningBot,
+) -> None:
+    session = await plan(bot, capacity=1)
+    anna = await sign_up_as(bot, "Anna de Wit", session.id)
+    bert = await sign_up_as(bot, "Bert Jansen", session.id)  # waiting
+    _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
+    (choice,) = [i for i in new[0].inputs if i.id == "registration"]
+    registration = next(value for title, value in choice.choices if title == "Bert Jansen")
+    await execute(bot, member(bot), Verb.SESSION_CALL_OFF, session=session.id)
+
+    # 'Mijn aanmeldingen' still showed a place (and a waiting position) in it, to cancel.
+    for person in (anna, bert):
+        mine = text_of(await press(bot, person, Verb.MY_SESSIONS))
+        assert "Je bent nu niet aangemeld voor een gesprek." in mine
+    # Cancelling an old card's place said a waiting person would get it.
+    own = await press(bot, anna, Verb.SESSION_CANCEL, session=session.id)
+    assert "Dit gesprek is afgelast. Je hoeft je niet af te melden." in text_of(own)
+    # Taking someone off sent them a removal after the call-off.
+    before = len(bot.connector.messages())
+    shown, _ = await execute(
+        bot, member(bot), Verb.SESSION_REMOVE, session=session.id, registration=registration
+    )
+    assert "Dit gesprek is afgelast." in lines(shown)
+    _, new = await execute(bot, member(bot), Verb.SESSION_PARTICIPANTS, session=session.id)
+    assert "Anna de Wit" in lines(new[0]) and "Bert Jansen" in lines(new[0])
+    assert not [m for m in bot.connector.messages()[before:] if m.get("type") == "message"
+                and m["conversation"]["id"] == bert.conversation_id]  # fmt: skip
