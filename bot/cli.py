@@ -142,12 +142,20 @@ def _manifest_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connect_failure(error: BaseException) -> str:
+    """What stopped a connection: the error's class and the system's or server's reason."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"{type(error).__name__}: {reason or 'no answer'}"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer I&D, a Teams bot")
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="start the bot on HOST:PORT").set_defaults(run=_serve)
     db = commands.add_parser("db", help="database commands").add_subparsers(required=True)
-    db.add_parser("upgrade", help="apply the migrations").set_defaults(run=_db_upgrade)
+    db.add_parser("upgrade", help="apply the migrations").set_defaults(
+        run=_db_upgrade, uses_database=True
+    )
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--locale", default="nl-NL", help="Teams locale of the fake user")
     chat.add_argument(
@@ -165,13 +173,13 @@ def parser() -> argparse.ArgumentParser:
     )
     outbox.add_parser(
         "status", help="counts by state, oldest due age, failures by reason"
-    ).set_defaults(run=_outbox)
+    ).set_defaults(run=_outbox, uses_database=True)
     run_once = outbox.add_parser("run", help="send what is due now")
     run_once.add_argument("--once", action="store_true", required=True, help="one round, then stop")
-    run_once.set_defaults(run=_outbox)
+    run_once.set_defaults(run=_outbox, uses_database=True)
     retry = outbox.add_parser("retry", help="put a failed message back in the queue")
     retry.add_argument("id", type=int, help="the message's id (from the database)")
-    retry.set_defaults(run=_outbox)
+    retry.set_defaults(run=_outbox, uses_database=True)
     search = commands.add_parser("search", help="free-question search").add_subparsers(
         required=True
     )
@@ -182,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
     planning = sessions.add_parser("import", help="plan sessions from a YAML file")
     planning.add_argument("file", help="the planning file (see services/session_import.py)")
     planning.add_argument("--dry-run", action="store_true", help="only check the file")
-    planning.set_defaults(run=_sessions_import)
+    planning.set_defaults(run=_sessions_import, uses_database=True)
 
     manifest = commands.add_parser("manifest", help="the Teams app package").add_subparsers(
         required=True
@@ -198,6 +206,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from asyncpg import PostgresError
+
     from content.loader import ContentError
     from content.templates import TemplateError
 
@@ -221,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TemplateError as error:
         sys.stderr.write(f"wegwijzer: templates refused: {error}\n")
         return 2
+    # Raised while connecting (asyncpg's own errors escape SQLAlchemy only then): the server is
+    # down or unknown, or refuses the user or the database. Their text never holds the password.
+    except (OSError, PostgresError) as error:
+        if not getattr(args, "uses_database", False):
+            raise
+        failure = _connect_failure(error)
+        sys.stderr.write(f"wegwijzer: cannot connect to the database (DATABASE_URL): {failure}\n")
+        return 1
     return code
 
 

@@ -1,3 +1,4 @@
+import socket
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,23 @@ def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
 
 def test_a_log_level_in_lower_case_is_read() -> None:
     assert load_settings(LOG_LEVEL="debug").LOG_LEVEL == "DEBUG"
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["outbox", "status"]])
+def test_a_database_command_says_in_one_line_that_the_database_cannot_be_reached(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    with socket.socket() as closed:  # a port nobody listens on once it is closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql+asyncpg://wegwijzer:s3cret@127.0.0.1:{port}/wegwijzer"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "wegwijzer: cannot connect to the database (DATABASE_URL): ConnectionRefusedError"
+    )
+    assert len(err.strip().splitlines()) == 1
+    assert "s3cret" not in err
