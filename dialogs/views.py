@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from content.schema import Access, Lang, Offer, Theme, ToolkitItem
+from content.schema import BUREAU, Access, Lang, Offer, Theme, ToolkitItem
 from content.templates import Templates
 from content.verbs import VERB_FIELD, Verb
 from dialogs.contact import BureauContact
@@ -23,6 +23,11 @@ NEXT_STEP = {
     Access.SELECTIE: ("action_apply", Verb.APPLY),
     Access.AANVRAGEN: ("action_request", Verb.HELP_REQUEST),
 }
+
+
+def source_key(source: str) -> str:
+    """The message naming a seed document: source_ and its number ("004_....txt": source_004)."""
+    return f"source_{source[:3]}"
 
 
 class Views:
@@ -150,6 +155,11 @@ class Views:
         if isinstance(item, Offer):
             view["facts"] = self.offer_facts(item)
             view["buttons"] = self.next_steps(item)
+        # What the page rests on, named: the Bureau's documents, and what it must still confirm.
+        seeds = [self.t(source_key(s)) for s in item.sources if s != BUREAU]
+        if seeds:
+            view["sources"] = self.t("item_sources", sources="; ".join(seeds))
+        view["to_confirm"] = item.to_confirm
         related = [items[i] for i in item.related if i in items][:3]
         return {
             "item": view,

@@ -69,3 +69,30 @@ def test_a_link_offer_without_its_link_has_no_button(
 def test_capacity_is_a_number_under_its_own_title(catalog: Catalog, templates: Templates) -> None:
     facts = Views(templates, "nl", {}).offer_facts(catalog.offers["coaching-pilot"])
     assert {"title": "Aantal plekken", "value": "10"} in facts
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_names_the_documents_it_rests_on(
+    catalog: Catalog, templates: Templates, lang: Lang
+) -> None:
+    # The sources were in the front matter only: a manager read "in 60% van de gevallen"
+    # without being told where it came from, or that the Bureau must still confirm a page.
+    views = Views(templates, lang, {})
+    items = {item.id: item for item in catalog.items()}
+    for item in items.values():
+        view = views.item(item, items)["item"]
+        seeds = [s for s in item.sources if s != "bureau"]
+        if seeds:
+            assert view["sources"].startswith(("Bron: ", "Source: ")), item.id
+            assert "{" not in view["sources"] and ".txt" not in view["sources"], item.id
+        assert view["to_confirm"] == ("bureau" in item.sources), item.id
+
+
+def test_the_research_page_names_the_briefing_for_the_alderman(
+    catalog: Catalog, templates: Templates
+) -> None:
+    items = {item.id: item for item in catalog.items()}
+    view = Views(templates, "nl", {}).item(items["verwey-jonker-onderzoek"], items)["item"]
+    assert (
+        "notitie voor de wethouder over het gesprek met leidinggevenden (2024)" in (view["sources"])
+    )

@@ -148,3 +148,15 @@ async def test_an_items_related_pages_are_a_button_each_on_a_row_of_their_own(
     assert len(related) >= 3 and all(len(row) == 1 for row in rows)
     _, messages = await running_bot.send(user.presses(related[0]["data"]))
     assert texts(cards(messages)[0])[0] == related[0]["title"]
+
+
+async def test_a_whole_page_shows_its_sources_and_what_is_still_to_confirm(
+    running_bot: RunningBot,
+) -> None:
+    user = running_bot.user()
+    _, messages = await running_bot.send(
+        user.presses({"action": "item", "id": "vertrouwenspersoon"})
+    )
+    shown = texts(cards(messages)[0])
+    assert any(line.startswith("Bron: ") for line in shown)
+    assert "Een deel hiervan moet Bureau I&D nog bevestigen." in shown
