@@ -176,8 +176,22 @@ def _refusal(
             continue
         if f.kind == "choice" and answer not in [value for value, _ in f.choices]:
             return "intake_retry_choice", {}
-        if f.kind == "number" and not (answer.isdigit() and 1 <= int(answer) <= f.max):
+        if f.kind == "number" and not _whole_number_up_to(answer, f.max):
             return "intake_retry_number", {"max": f.max}
         if f.kind in ("text", "multiline") and len(answer) > f.max:
             return "intake_retry_too_long", {"max": f.max}
     return None
+
+
+def _whole_number_up_to(answer: str, highest: int) -> bool:
+    """Whether `answer` is a whole number from 1 to `highest`, in ASCII digits.
+
+    Not str.isdigit: it accepts "²", which int() refuses, and int() refuses a number of more
+    than 4,300 digits; either was an error in the turn instead of the retry.
+    """
+    return (
+        answer.isascii()
+        and answer.isdecimal()
+        and len(answer) <= len(str(highest))
+        and 1 <= int(answer) <= highest
+    )

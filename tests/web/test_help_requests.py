@@ -380,3 +380,18 @@ async def test_control_characters_in_the_typed_text_are_not_stored(bot: RunningB
     [stored] = await bot.app[APP_KEY].help_desk.mine(user.aad_object_id)
     assert stored.text == "Eerste regel met een NUL\nTweede regel"  # the lines kept
     assert stored.directorate == "Wonen"
+
+
+@pytest.mark.parametrize("forged", ["²", "9" * 5000, "٣"])
+async def test_a_forged_team_size_gets_the_retry_not_an_error(bot: RunningBot, forged: str) -> None:
+    # "²" passes str.isdigit but not int(); 5,000 digits pass neither int()'s limit: the turn
+    # failed with the apology instead of asking for a number.
+    user = bot.user()
+    await press(bot, user, **{VERB_FIELD: Verb.HELP_REQUEST.value, "kind": "gespreksbegeleider"})
+    await say(bot, user, TEXT)
+    await press(bot, user, form="theme", theme="weerstand-draagvlak")
+
+    shown = await press(bot, user, form="team", team_size=forged, weeks="week 12")
+
+    assert "Vul een getal in van 1 tot 500." in said(shown)
+    assert form_of(shown) == "team"
