@@ -225,6 +225,7 @@ def build(
         offers_with_sessions=tuple(catalog.offers_with_sessions()),
         calendar=calendar_links,
         contact=BureauContact.from_links(settings.links()),
+        preferences=partial(UnitOfWork, session_factory),
     ).register(actions)
     RequesterActions(
         renderer=replies.renderer,

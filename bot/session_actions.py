@@ -20,6 +20,7 @@ from content.render import Message, Renderer
 from content.verbs import Verb
 from dialogs.contact import BureauContact
 from services.input_text import one_line
+from services.outbox import PreferencesUnitOfWork, reminders_on
 from services.session_messages import SessionRules, answer_evaluation
 from services.session_types import (
     Applicant,
@@ -47,6 +48,7 @@ YES, NO = "yes", "no"
 TYPED = {"wethouder": Verb.WETHOUDER, "my_sessions": Verb.MY_SESSIONS}
 
 UowFactory = Callable[[], AbstractAsyncContextManager[SessionsUnitOfWork]]
+PreferencesFactory = Callable[[], AbstractAsyncContextManager[PreferencesUnitOfWork]]
 
 
 @dataclass
@@ -60,6 +62,8 @@ class SessionActions:
     calendar: CalendarLinks
     contact: BureauContact = field(default_factory=BureauContact)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Whether a person gets reminders (they can turn them off): a new place says so.
+    preferences: PreferencesFactory | None = None
 
     def register(self, router: ActionRouter) -> None:
         router.register(Verb.WETHOUDER, self.sessions, who=Who.PERSONAL)
@@ -127,7 +131,7 @@ class SessionActions:
                 now=self.clock(),
                 rules=self.rules,
             )
-        return Reply(self._signed_up(press, result))
+        return Reply(await self._signed_up(press, result))
 
     async def mine(
         self, press: Press, notice: str | None = None, removed_calendar_url: str | None = None
@@ -187,7 +191,7 @@ class SessionActions:
             self._result_card(
                 press,
                 "session_confirmed_title",
-                "session_confirmed_text",
+                await self._confirmed_text(press),
                 session,
                 calendar_url=self._calendar_url(press, confirmed),
             )
@@ -250,7 +254,15 @@ class SessionActions:
             "session_form", press.lang, s=session.details(), values=dict(values), problem=problem
         )
 
-    def _signed_up(self, press: Press, result: SignUpResult) -> Message:
+    async def _confirmed_text(self, press: Press) -> str:
+        """A new place: a reminder comes beforehand, unless they turned reminders off."""
+        if self.preferences is None:
+            return "session_confirmed_text"
+        async with self.preferences() as uow:
+            on = await reminders_on(uow=uow, aad_object_id=press.actor)
+        return "session_confirmed_text" if on else "session_confirmed_text_no_reminders"
+
+    async def _signed_up(self, press: Press, result: SignUpResult) -> Message:
         session = result.session
         if result.outcome is SignUpOutcome.NOT_FOR_ROLE:
             others = [s.details() for s in result.open_to_you]
@@ -258,7 +270,7 @@ class SessionActions:
         if session is None or result.outcome in (SignUpOutcome.CLOSED, SignUpOutcome.NO_CONSENT):
             return self.renderer.text("session_closed", press.lang)
         if result.outcome is SignUpOutcome.CONFIRMED:
-            title, text = "session_confirmed_title", "session_confirmed_text"
+            title, text = "session_confirmed_title", await self._confirmed_text(press)
         elif result.outcome is SignUpOutcome.WAITING:
             title, text = "session_waiting_title", "session_waiting_text"
         else:

@@ -7,6 +7,7 @@ from services.outbox import reminders_on
 from storage.db import create_session_factory
 from storage.uow import UnitOfWork
 from tests.web.conftest import RunningBot
+from tests.web.test_sessions import plan, sign_up, text_of
 
 
 async def test_typing_herinneringen_uit_and_aan_turns_reminders_off_and_on(
@@ -36,3 +37,19 @@ async def test_an_english_user_types_reminders_off_and_is_answered_in_english(
     _, replies = await running_bot.send(user.activity(text="reminders off"))
 
     assert [m["text"] for m in replies] == [templates.text("reminders_off_done", "en")]
+
+
+async def test_a_place_taken_with_reminders_off_does_not_promise_a_reminder(
+    running_bot: RunningBot,
+) -> None:
+    # The confirmation said "Je krijgt vooraf een herinnering" to someone who turned them off.
+    session = await plan(running_bot)
+    off, on = running_bot.user(), running_bot.user(locale="en-US")
+    await running_bot.send(off.says("herinneringen uit"))
+
+    quiet = text_of(await sign_up(running_bot, off, session))
+    reminded = text_of(await sign_up(running_bot, on, session))
+
+    assert "Je herinneringen staan uit, dus ik stuur je vooraf geen herinnering." in quiet
+    assert "Je krijgt vooraf een herinnering" not in quiet
+    assert "You will get a reminder in this chat beforehand." in reminded
