@@ -124,7 +124,7 @@ def build_dialogs(
     sealer: TextCipher,
 ) -> MainDialog:
     """Every conversation flow and card action, wired to its services."""
-    answers = Answers(replies, catalog, search, links)
+    answers = Answers(replies, catalog, search, links, help_desk.triage)
     contact = BureauContact.from_links(links)
     register_menu_actions(actions, replies.renderer, answers, contact)
     intake = HelpRequestDialog(

@@ -203,6 +203,10 @@ SAMPLES: Mapping[str, tuple[tuple[str, Sample], ...]] = {
     "safety_route": (
         ("experience", _safety_route(acute=False)),
         ("acute", _safety_route(acute=True)),
+        (
+            "before a free question's answers",
+            lambda kit: {**_safety_route(False)(kit), "question": True},
+        ),
     ),
     "action_problem": tuple(
         (problem, _problem(problem))

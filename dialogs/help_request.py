@@ -16,7 +16,7 @@ from typing import Any
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from content.loader import Catalog
-from content.schema import Lang, Offer, Role
+from content.schema import Lang, Role
 from content.triage_rules import SignalKind, Urgency
 from dialogs.base import InterruptibleDialog
 from dialogs.form_prompt import STOPPED, Form, FormField, FormPrompt, Sealer
@@ -311,19 +311,7 @@ class HelpRequestDialog(InterruptibleDialog):
             "safety_route",
             lang,
             acute=any(signal.kind is SignalKind.ACUUT for signal in signals),
-            items=[
-                {
-                    "title": item.title(lang),
-                    "summary": item.summary(lang),
-                    # Links only: a button that answers in the chat would interrupt the intake.
-                    "links": [
-                        button
-                        for button in (views.next_steps(item) if isinstance(item, Offer) else [])
-                        if "url" in button
-                    ],
-                }
-                for item in route
-            ],
+            items=views.safety_route(route),
         )
         await step.context.send_activity(card)
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from content.schema import BUREAU, Access, Lang, Offer, Theme, ToolkitItem
@@ -144,6 +144,21 @@ class Views:
             if instead is not None:
                 has_button.add(instead.id)
         return {"offers": offers, "exclusions": exclusions}
+
+    def safety_route(self, items: Sequence[ToolkitItem]) -> list[View]:
+        """The safety route's pages, each with its links only (a chat button would interrupt)."""
+        return [
+            {
+                "title": item.title(self.lang),
+                "summary": item.summary(self.lang),
+                "links": [
+                    button
+                    for button in (self.next_steps(item) if isinstance(item, Offer) else [])
+                    if "url" in button
+                ],
+            }
+            for item in items
+        ]
 
     def item(self, item: ToolkitItem, items: Mapping[str, ToolkitItem]) -> dict[str, Any]:
         view: View = {

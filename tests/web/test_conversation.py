@@ -422,3 +422,29 @@ async def test_an_off_topic_question_gets_the_honest_no_answer_without_offers(
     assert texts(card)[0] == "Daar heb ik geen goed antwoord op"
     assert Verb.ITEM.value not in verbs(messages)
     assert offers_a_next_step(messages)
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "first"),
+    [
+        ("nl-NL", "Ik word gediscrimineerd door mijn collega", "Eerst dit"),
+        ("en-US", "I am being bullied and harassed by my director", "First this"),
+    ],
+)
+async def test_a_free_question_that_tells_of_discrimination_shows_the_way_to_help_first(
+    bot: RunningBot, locale: str, typed: str, first: str
+) -> None:
+    # Typed as a question, not in the intake, it got the wethouder conversation (in English
+    # the trekker's role) as the best answer, and no word of the counsellor.
+    _, messages = await bot.send(bot.user(locale=locale).says(typed))
+    safety, *rest = cards(messages)
+    assert texts(safety)[0] == first
+    counsellor = "Vertrouwenspersoon en melden" if locale == "nl-NL" else "Confidential counsellor"
+    assert any(line.startswith(counsellor) for line in texts(safety))
+    assert rest  # the answers (or the honest 'no good answer') follow, with their next steps
+    assert offers_a_next_step(messages)
+
+
+async def test_an_ordinary_question_gets_no_safety_route(bot: RunningBot) -> None:
+    _, messages = await bot.send(bot.user().says("Hoe begin ik een gesprek over inclusie?"))
+    assert "Eerst dit" not in " ".join(all_texts(messages))
