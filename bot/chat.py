@@ -95,6 +95,13 @@ def _print_card(card: dict[str, Any], *, first: int) -> CardText:
     return text
 
 
+def _number(typed: str) -> int | None:
+    """A button's or choice's number as typed, or None: "²" and 5,000 digits are no number."""
+    if typed.isascii() and typed.isdigit() and len(typed) < 10:
+        return int(typed)
+    return None
+
+
 def _ask_input(field_: Input) -> str:
     if field_.choices:
         for number, (title, _) in enumerate(field_.choices, start=1):
@@ -107,8 +114,8 @@ def _ask_input(field_: Input) -> str:
     if field_.choices:
         picks = [p.strip() for p in answer.split(",") if p.strip()]
         values = [
-            field_.choices[int(p) - 1][1]
-            if p.isdigit() and 0 < int(p) <= len(field_.choices)
+            field_.choices[picked - 1][1]
+            if (picked := _number(p)) is not None and 0 < picked <= len(field_.choices)
             else p
             for p in picks
         ]
@@ -293,7 +300,9 @@ async def _converse(settings: Settings, locale: str, *, as_bureau: bool) -> int:
                     elif line in WAIT:
                         await _outbox_settled(app)
                         chat.show_new()
-                    elif line.isdigit() and (found := chat.button(int(line))) is not None:
+                    elif (number := _number(line)) is not None and (
+                        found := chat.button(number)
+                    ) is not None:
                         await chat.press(*found)  # asks for the card's inputs
                     elif line:
                         await chat.send(chat.seat.user.says(line))

@@ -132,3 +132,11 @@ def test_chat_ends_quietly_when_input_ends_at_a_cards_input(tmp_path: Path) -> N
     assert "Stap 1 van 5" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 0
+
+
+def test_chat_sends_a_number_it_cannot_read_as_text_instead_of_failing(tmp_path: Path) -> None:
+    # "²" passes str.isdigit but not int(): the chat ended with a traceback, at its prompt and
+    # at a choice of a card's input.
+    out = chat(tmp_path, ["1", "1", "²", "²"])  # the finder, Verder, a choice, the prompt
+    assert "Traceback" not in out
+    assert "Dat antwoord ken ik niet" in out
