@@ -6,7 +6,7 @@ under `content.verbs.VERB_FIELD` (a message activity, answered with messages). B
 same handler, registered once for its verb with who may press it:
 
 - `Who.PERSONAL`: anyone, in their own personal chat with the bot;
-- `Who.ANYWHERE`: anyone, in any conversation with the bot (the menu and how the bot works);
+- `Who.ANYWHERE`: anyone, in any conversation with the bot (the menu, toolkit pages, contact);
 - `Who.BUREAU`: a member of the Bureau's team (setting `BUREAU_TEAM_ID`), in a channel of that
   team, as the `BureauRoster` (`bot/roster.py`) says; checked on every press.
 
@@ -62,7 +62,7 @@ class Who(Enum):
     """Who may press a verb's button."""
 
     PERSONAL = "anyone, in their own personal chat"
-    ANYWHERE = "anyone, in any conversation with the bot (the menu, how the bot works)"
+    ANYWHERE = "anyone, in any conversation with the bot (the menu, toolkit pages, contact)"
     BUREAU = "a member of the Bureau's team, in that team"
 
 

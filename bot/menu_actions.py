@@ -54,12 +54,14 @@ def register_menu_actions(
 
         return say_not_yet
 
+    # The finder and free questions work in a group chat or channel too: so do the pages they
+    # point at and the Bureau's contact, which hold nothing of anyone. One's data stays personal.
     router.register(Verb.MENU, menu, who=Who.ANYWHERE)
     router.register(Verb.HELP, help_, who=Who.ANYWHERE)
-    router.register(Verb.ITEM, item, who=Who.PERSONAL)
+    router.register(Verb.ITEM, item, who=Who.ANYWHERE)
     router.register(Verb.MY_DATA, my_data, who=Who.PERSONAL)
-    router.register(Verb.COACHING, pilot, who=Who.PERSONAL)
+    router.register(Verb.COACHING, pilot, who=Who.ANYWHERE)
     for verb, key in NOT_YET.items():
-        router.register(verb, not_yet(key), who=Who.PERSONAL)
+        router.register(verb, not_yet(key), who=Who.ANYWHERE)
     for command, verb in TYPED.items():
         router.register_command(command, verb)

@@ -206,6 +206,26 @@ async def test_the_menu_in_a_group_chat_offers_only_what_works_there(
     assert "'gesprekken'" not in card_texts(menu)  # the Bureau's commands are for its channel
 
 
+@pytest.mark.parametrize(
+    ("data", "shows"),
+    [
+        (
+            {VERB_FIELD: "item", "id": "gespreksbegeleider"},
+            "Gespreksbegeleider voor een teamgesprek",
+        ),
+        ({VERB_FIELD: "coaching"}, "Pilot voor leidinggevenden met een vraag of dilemma"),
+        ({VERB_FIELD: "contact"}, "Zo bereik je Bureau I&D"),
+    ],
+)
+async def test_the_finders_and_answers_buttons_work_in_a_group_chat(
+    running_bot: RunningBot, data: dict[str, Any], shows: str
+) -> None:
+    # The finder and free questions answer there; their "Meer over" buttons said the page was
+    # only for one's own chat.
+    _, messages = await running_bot.send(in_group_chat(running_bot.user().presses(data)))
+    assert card_texts(cards(messages)[0]).startswith(shows)
+
+
 async def test_the_menu_in_a_channel_names_the_bureaus_commands(running_bot: RunningBot) -> None:
     user = running_bot.user(locale="en-US")
     _, messages = await running_bot.send(in_bureau_channel(user, user.says("menu")))
