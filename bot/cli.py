@@ -4,7 +4,9 @@ manifest."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,17 +40,31 @@ def _serve(_: argparse.Namespace) -> int:
     )
     # On SIGTERM run_app stops listening, then waits up to shutdown_timeout for the requests in
     # flight (turns are never cancelled: handler_cancellation stays off), then cleans up.
-    web.run_app(
-        app,
-        host=settings.HOST,
-        port=settings.PORT,
-        print=None,
-        loop=new_event_loop(),
-        shutdown_timeout=settings.SHUTDOWN_TIMEOUT_SECONDS,
-        handler_cancellation=False,
-        access_log_class=AccessLogger,  # signed links stay out of the logs
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.HOST,
+            port=settings.PORT,
+            print=None,
+            loop=new_event_loop(),
+            shutdown_timeout=settings.SHUTDOWN_TIMEOUT_SECONDS,
+            handler_cancellation=False,
+            access_log_class=AccessLogger,  # signed links stay out of the logs
+        )
+    except OSError as error:
+        if error.errno not in CANNOT_LISTEN:
+            raise
+        sys.stderr.write(
+            f"wegwijzer: cannot listen on {settings.HOST}:{settings.PORT}: "
+            f"{os.strerror(error.errno or 0).lower()}\n"
+        )
+        return 1
     return 0
+
+
+# Why binding HOST:PORT fails: another process has the port, the address is not this machine's,
+# or the port needs privileges.
+CANNOT_LISTEN = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 
 GC_YOUNGEST_THRESHOLD = 10_000  # allocations between the collector's youngest passes

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 
 from bot.event_loop import loop_name
-from tests.serving import serve, wait_ready
+from tests.serving import READY_WITHIN_S, serve, wait_ready
 
 
 async def test_serve_comes_up_on_the_bots_event_loop_and_is_ready(
@@ -43,3 +45,21 @@ async def test_served_links_reach_the_access_log_without_their_signature(
     log = err.decode()
     assert "GET /sessions/calendar/... 404" in log
     assert signed not in log and "lang=nl" not in log
+
+
+async def test_serve_says_in_one_line_that_its_port_is_taken(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = {"DATABASE_URL": sqlite_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
+        async with serve(tmp_path, **settings) as (_, server):
+            _, err = await asyncio.wait_for(server.communicate(), READY_WITHIN_S)
+
+    assert server.returncode == 1
+    assert err.decode().splitlines()[-1] == (
+        f"wegwijzer: cannot listen on 127.0.0.1:{port}: address already in use"
+    )
+    assert "Traceback" not in err.decode()
