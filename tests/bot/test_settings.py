@@ -1,3 +1,4 @@
+import re
 import socket
 from pathlib import Path
 
@@ -357,3 +358,18 @@ def test_a_database_command_says_in_one_line_that_the_database_cannot_be_reached
     )
     assert len(err.strip().splitlines()) == 1
     assert "s3cret" not in err
+
+
+def test_every_setting_is_in_the_readmes_configuration_table() -> None:
+    from bot.settings import Settings
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.partition("\n## Configuration\n")[2].partition("\n## ")[0]
+    named = {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])
+    }
+    assert sorted(set(Settings.model_fields) - named) == []
+    assert sorted(named - set(Settings.model_fields)) == []
