@@ -53,4 +53,4 @@ def signer_for(configured: str, *, production: bool, key_file: Path = DEV_KEY_FI
         return LinkSigner(configured)
     if production:
         raise ValueError("production needs LINK_SIGNING_KEY")
-    return LinkSigner(development_keys(key_file)[0])
+    return LinkSigner(development_keys(key_file, what="link-signing key")[0])

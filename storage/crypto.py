@@ -58,16 +58,17 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def development_keys(key_file: Path = DEV_KEY_FILE) -> list[str]:
-    """The development key from key_file, generated (readable by the owner only) if missing."""
+def development_keys(key_file: Path = DEV_KEY_FILE, *, what: str = "encryption key") -> list[str]:
+    """The development key from key_file, generated (readable by the owner only) if missing.
+
+    `what` names the key in the warning that it was generated.
+    """
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(generate_key() + "\n")
-        log.warning(
-            "generated a development encryption key in %s (never use it in production)", key_file
-        )
+        log.warning("generated a development %s in %s (never use it in production)", what, key_file)
     return [line.strip() for line in key_file.read_text("ascii").splitlines() if line.strip()]
 
 

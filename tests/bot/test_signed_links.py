@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,14 @@ def test_production_needs_a_key_and_development_generates_one(tmp_path: Path) ->
 
     assert first.sign("calendar", 1) == again.sign("calendar", 1)
     assert (tmp_path / "link.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_generated_link_signing_key_is_not_called_an_encryption_key(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    signer_for("", production=False, key_file=tmp_path / "link.key")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"generated a development link-signing key in {tmp_path / 'link.key'}"
+        " (never use it in production)"
+    ]
