@@ -138,9 +138,13 @@ class CardChoicePrompt(Prompt):
         if typed.isascii() and typed.isdecimal() and len(typed) <= MAX_CHOICE_NUMBER_DIGITS:
             number = int(typed)
             return choices[number - 1][0] if 0 < number <= len(choices) else None
-        if skippable and typed in (
-            normal(self._replies.templates.text("finder_skip", "nl")),
-            normal(self._replies.templates.text("finder_skip", "en")),
+        if skippable and (
+            typed
+            in (
+                normal(self._replies.templates.text("finder_skip", "nl")),
+                normal(self._replies.templates.text("finder_skip", "en")),
+            )
+            or typed in self._words.choice_words(SKIP)
         ):
             return SKIP
         for value, label in choices:

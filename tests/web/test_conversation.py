@@ -171,6 +171,34 @@ async def test_a_typed_need_in_own_words_is_understood(bot: RunningBot) -> None:
     assert "Hoe werk je het liefst?" in all_texts(messages)
 
 
+@pytest.mark.parametrize(
+    ("locale", "typed", "next_question"),
+    [
+        ("nl-NL", "geen idee", "Wat heb je nu het meest nodig?"),
+        ("nl-NL", "Ik weet het niet.", "Wat heb je nu het meest nodig?"),
+        ("nl-NL", "maakt niet uit", "Wat heb je nu het meest nodig?"),
+        ("en-US", "don't know", "What do you need most right now?"),
+        ("en-US", "not sure", "What do you need most right now?"),
+    ],
+)
+async def test_saying_you_do_not_know_in_other_words_skips_the_question(
+    bot: RunningBot, locale: str, typed: str, next_question: str
+) -> None:
+    # Only the button's own words ("Weet ik niet") were understood; "geen idee" got the retry.
+    user = bot.user(locale=locale)
+    await finder_at_role(bot, user)
+    await bot.send(user.says("1"))
+    _, messages = await bot.send(user.says(typed))
+    assert next_question in all_texts(messages)
+
+
+async def test_not_knowing_ones_role_is_no_answer_to_the_first_question(bot: RunningBot) -> None:
+    user = bot.user()
+    await finder_at_role(bot, user)
+    _, messages = await bot.send(user.says("geen idee"))
+    assert "Vraag 1 van 4" in all_texts(messages)
+
+
 @pytest.mark.parametrize("typed", ["²", "9" * 5000, "0", "99", "1.5", "١", "x" * 5000])
 async def test_a_strange_number_at_a_finder_question_gets_the_retry_not_an_error(
     bot: RunningBot, typed: str
