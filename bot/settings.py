@@ -33,6 +33,16 @@ NOT_OFFER_LINKS = frozenset(
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+# What a setting checked against a pattern must look like, in words rather than the pattern.
+PATTERNS_MEAN = {
+    "BUREAU_CONTACT_EMAIL": "must be an e-mail address, e.g. bureau@example.org",
+    "BUREAU_CONTACT_URL": "must be an https:// address",
+    "PUBLIC_URL": "must be the bot's own address without a path, e.g. https://wegwijzer.example",
+    "TEAMS_APP_VERSION": "must be three whole numbers with dots, e.g. 1.0.0",
+}
+REMINDER_DAYS = "reminder days are whole days from 1 to 60, comma-separated, e.g. 7,1"
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -192,14 +202,17 @@ class Settings(BaseSettings):
     @classmethod
     def _split_days(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(part) for part in value.split(",") if part.strip()]
+            try:
+                return [int(part) for part in value.split(",") if part.strip()]
+            except ValueError:
+                raise ValueError(REMINDER_DAYS) from None
         return value
 
     @field_validator("SESSION_REMINDER_DAYS")
     @classmethod
     def _positive_days(cls, value: list[int]) -> list[int]:
         if any(day < 1 or day > 60 for day in value):
-            raise ValueError("reminder days are whole days from 1 to 60, e.g. 7,1")
+            raise ValueError(REMINDER_DAYS)
         return sorted(set(value), reverse=True)
 
     # Production's own check comes first, so that it names every missing setting at once.
@@ -382,9 +395,13 @@ def _reasons(error: ValidationError) -> list[str]:
     reasons = []
     for problem in error.errors():
         cause = problem.get("ctx", {}).get("error")
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
         if isinstance(cause, SettingsError):
             reasons += str(cause).splitlines()
+        elif isinstance(cause, ValueError):  # a validator's own words, without "Value error, "
+            reasons.append(f"{where}: {cause}")
+        elif problem["type"] == "string_pattern_mismatch" and where in PATTERNS_MEAN:
+            reasons.append(f"{where}: {PATTERNS_MEAN[where]}")
         else:
-            where = ".".join(str(part) for part in problem["loc"]) or "settings"
             reasons.append(f"{where}: {problem['msg']}")
     return reasons

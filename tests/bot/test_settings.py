@@ -309,6 +309,15 @@ def test_unsafe_outbox_settings_are_refused(
             "DATABASE_URL: not a database URL; use sqlite+aiosqlite:///",
         ),
         ("DATABASE_URL", "wegwijzer:s3cret@db.example", "DATABASE_URL: not a database URL"),
+        (
+            "PUBLIC_URL",
+            "https://wegwijzer.example/bot",
+            "PUBLIC_URL: must be the bot's own address",
+        ),
+        ("BUREAU_CONTACT_URL", "http://bureau.example", "BUREAU_CONTACT_URL: must be an https://"),
+        ("BUREAU_CONTACT_EMAIL", "bureau", "BUREAU_CONTACT_EMAIL: must be an e-mail address"),
+        ("TEAMS_APP_VERSION", "1.0", "TEAMS_APP_VERSION: must be three whole numbers"),
+        ("SESSION_REMINDER_DAYS", "7,x", "SESSION_REMINDER_DAYS: reminder days are whole days"),
     ],
     ids=[
         "log-level",
@@ -317,6 +326,11 @@ def test_unsafe_outbox_settings_are_refused(
         "database-scheme",
         "database-port",
         "database-no-scheme",
+        "public-url",
+        "contact-url",
+        "contact-email",
+        "app-version",
+        "reminder-days",
     ],
 )
 def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
