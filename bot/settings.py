@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -317,6 +318,19 @@ def required(setting: str, what: str) -> Requirement:
     return Requirement(setting, lambda s: None if getattr(s, setting) else f"not set ({what})")
 
 
+# An Entra application (client) id, as the Azure portal shows it.
+GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _app_id(settings: Settings) -> str | None:
+    if not settings.APP_ID:
+        return "not set (the bot's Entra app registration)"
+    if GUID.match(settings.APP_ID):
+        return None
+    # Not secret, but a wrong value here is often a secret pasted into the wrong field.
+    return "must be the app registration's application (client) id, a GUID"
+
+
 def _postgres(settings: Settings) -> str | None:
     if settings.DATABASE_URL.startswith("postgresql+asyncpg://"):
         return None
@@ -328,7 +342,7 @@ def _postgres(settings: Settings) -> str | None:
 # What production checks at start, in this order; every flow that needs a setting in production
 # adds its Requirement here, so `wegwijzer serve` names every missing one at once.
 PRODUCTION_REQUIREMENTS: list[Requirement] = [
-    required("APP_ID", "the bot's Entra app registration"),
+    Requirement("APP_ID", _app_id),
     required("APP_PASSWORD", "the client secret of that registration"),
     required("APP_TENANTID", "the city's tenant id, where the app is registered"),
     Requirement(

@@ -77,6 +77,19 @@ def test_production_refuses_to_start_without(missing: str, monkeypatch: pytest.M
         load_settings()
 
 
+@pytest.mark.parametrize("app_id", ["wegwijzer", "00000000-0000-0000-0000-00000000000"])
+def test_production_refuses_an_app_id_that_is_not_a_guid(
+    app_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {**PRODUCTION, "APP_ID": app_id}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        "APP_ID: must be the app registration's application (client) id, a GUID"
+    )
+
+
 def test_production_refuses_a_multi_tenant_app(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {**PRODUCTION, "APP_TYPE": "MultiTenant"}.items():
         monkeypatch.setenv(name, value)

@@ -19,7 +19,7 @@ from tests.devchat.conftest import DevChat, serve
 
 PRODUCTION = {
     "ENVIRONMENT": "production",
-    "APP_ID": "wegwijzer-app-id",
+    "APP_ID": "00000000-0000-0000-0000-00000000a99d",
     "APP_PASSWORD": "not-a-real-secret",
     "APP_TYPE": "SingleTenant",
     "APP_TENANTID": "city-tenant",
