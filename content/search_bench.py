@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from content.loader import TOOLKIT_DIR, Catalog, load_catalog
 from content.search import SearchIndex
 
-DEFAULT_EVAL_SET = Path("tests/search/eval_questions.yaml")
+# The labelled questions live with the search's tests, in the repository (not in the package).
+DEFAULT_EVAL_SET = Path(__file__).resolve().parents[1] / "tests" / "search" / "eval_questions.yaml"
 TOP = 3
 TARGET_RECALL = 0.9
 DEFAULT_REPEAT = 20
@@ -161,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if not args.eval_set.is_file():
+        _say(
+            f"no evaluation set at {args.eval_set}: pass the path of one "
+            "(the repository's is tests/search/eval_questions.yaml)"
+        )
+        return 2
     catalog = load_catalog(args.toolkit)
     questions = load_eval_set(args.eval_set)
     if unknown := unknown_ids(catalog, questions):

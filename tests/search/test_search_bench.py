@@ -66,3 +66,24 @@ def test_percentile_is_nearest_rank() -> None:
         100.0,
     )
     assert percentile([7.0], 0.95) == 7.0
+
+
+def test_bench_finds_the_repositorys_eval_set_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["--repeat", "1"]) == 0
+    assert f"evaluation set: {EVAL_SET.resolve()}" in capsys.readouterr().out
+
+
+def test_bench_without_an_eval_set_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.yaml"
+
+    assert main([str(missing)]) == 2
+    assert capsys.readouterr().out == (
+        f"no evaluation set at {missing}: pass the path of one"
+        " (the repository's is tests/search/eval_questions.yaml)\n"
+    )
