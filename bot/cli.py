@@ -118,9 +118,9 @@ def _outbox(args: argparse.Namespace) -> int:
 
 
 def _search_bench(args: argparse.Namespace) -> int:
-    from content.search_bench import main
+    from content.search_bench import run
 
-    return main(list(args.rest))
+    return run(args)
 
 
 def _sessions_import(args: argparse.Namespace) -> int:
@@ -165,6 +165,8 @@ def _connect_failure(error: BaseException) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
+    from content import search_bench
+
     root = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer I&D, a Teams bot")
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="start the bot on HOST:PORT").set_defaults(run=_serve)
@@ -200,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
         required=True
     )
     bench = search.add_parser("bench", help="recall@3 and time per question")
-    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    search_bench.add_arguments(bench)
     bench.set_defaults(run=_search_bench)
     sessions = commands.add_parser("sessions", help="dated sessions").add_subparsers(required=True)
     planning = sessions.add_parser("import", help="plan sessions from a YAML file")

@@ -150,18 +150,32 @@ def _report(evaluation: Evaluation, timings: list[float], build_ms: float, path:
     _say(f"index build (ms): {build_ms:.1f}")
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench's own arguments, on its parser or on the `wegwijzer search bench` command."""
+    parser.add_argument(
+        "eval_set",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_EVAL_SET,
+        help="the labelled questions (default: the repository's)",
+    )
+    parser.add_argument("--toolkit", type=Path, default=TOOLKIT_DIR, help="toolkit folder")
+    parser.add_argument(
+        "--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs over the whole set"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation set against the real toolkit and print the figures."""
     parser = argparse.ArgumentParser(
         prog="wegwijzer search bench", description="Measure the toolkit search."
     )
-    parser.add_argument("eval_set", nargs="?", type=Path, default=DEFAULT_EVAL_SET)
-    parser.add_argument("--toolkit", type=Path, default=TOOLKIT_DIR, help="toolkit folder")
-    parser.add_argument(
-        "--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs over the whole set"
-    )
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
+
+def run(args: argparse.Namespace) -> int:
+    """Measure with the parsed arguments of `add_arguments`."""
     if not args.eval_set.is_file():
         _say(
             f"no evaluation set at {args.eval_set}: pass the path of one "

@@ -87,3 +87,12 @@ def test_bench_without_an_eval_set_says_so_in_one_line(
         f"no evaluation set at {missing}: pass the path of one"
         " (the repository's is tests/search/eval_questions.yaml)\n"
     )
+
+
+def test_the_cli_takes_the_benchs_options_before_the_eval_set(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main as wegwijzer
+
+    assert wegwijzer(["search", "bench", "--repeat", "1", str(EVAL_SET)]) == 0
+    assert "time per question over 77 searches" in capsys.readouterr().out
