@@ -31,13 +31,17 @@ def _serve(_: argparse.Namespace) -> int:
     _configure_logging(settings.LOG_LEVEL, json=settings.json_logs)
     app = create_app(settings)
     tune_garbage_collector()
-    logging.getLogger("wegwijzer").info(
-        "listening on http://%s:%s/api/messages (%s, on %s)",
-        settings.HOST,
-        settings.PORT,
-        settings.ENVIRONMENT.value,
-        loop_name(),
-    )
+
+    def listening(_: str) -> None:
+        """Say where the bot listens, in place of run_app's banner: once the port is bound."""
+        logging.getLogger("wegwijzer").info(
+            "listening on http://%s:%s/api/messages (%s, on %s)",
+            settings.HOST,
+            settings.PORT,
+            settings.ENVIRONMENT.value,
+            loop_name(),
+        )
+
     # On SIGTERM run_app stops listening, then waits up to shutdown_timeout for the requests in
     # flight (turns are never cancelled: handler_cancellation stays off), then cleans up.
     try:
@@ -45,7 +49,7 @@ def _serve(_: argparse.Namespace) -> int:
             app,
             host=settings.HOST,
             port=settings.PORT,
-            print=None,
+            print=listening,
             loop=new_event_loop(),
             shutdown_timeout=settings.SHUTDOWN_TIMEOUT_SECONDS,
             handler_cancellation=False,

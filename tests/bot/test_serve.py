@@ -54,7 +54,7 @@ async def test_serve_says_in_one_line_that_its_port_is_taken(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        settings = {"DATABASE_URL": sqlite_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
+        settings = {"DATABASE_URL": sqlite_url, "PORT": str(port), "LOG_LEVEL": "INFO"}
         async with serve(tmp_path, **settings) as (_, server):
             _, err = await asyncio.wait_for(server.communicate(), READY_WITHIN_S)
 
@@ -63,3 +63,4 @@ async def test_serve_says_in_one_line_that_its_port_is_taken(
         f"wegwijzer: cannot listen on 127.0.0.1:{port}: address already in use"
     )
     assert "Traceback" not in err.decode()
+    assert "listening on" not in err.decode()  # it never did
