@@ -147,14 +147,24 @@ def _manifest_build(args: argparse.Namespace) -> int:
         sys.stderr.write("wegwijzer: cannot build the app package:\n")
         sys.stderr.writelines(f"  {problem}\n" for problem in error.problems)
         return 2
-    sys.stdout.write(f"{package.write(Path(args.out))}\n")
+    try:
+        written = package.write(Path(args.out))
+    except OSError as error:
+        sys.stderr.write(f"wegwijzer: cannot write the package into {args.out}: {error.strerror}\n")
+        return 1
+    sys.stdout.write(f"{written}\n")
     return 0
 
 
 def _manifest_check(args: argparse.Namespace) -> int:
     from manifest.check import DEFAULT_SCHEMAS, check_package
 
-    problems = check_package(Path(args.zip).read_bytes(), Path(args.schemas or DEFAULT_SCHEMAS))
+    try:
+        package = Path(args.zip).read_bytes()
+    except OSError as error:
+        sys.stderr.write(f"wegwijzer: cannot read {args.zip}: {error.strerror}\n")
+        return 1
+    problems = check_package(package, Path(args.schemas or DEFAULT_SCHEMAS))
     if problems:
         sys.stderr.writelines(f"{args.zip}: {problem}\n" for problem in problems)
         return 1

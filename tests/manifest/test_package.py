@@ -265,3 +265,24 @@ def test_the_cli_refuses_to_build_without_ids_and_says_which(
     err = capsys.readouterr().err
     assert "TEAMS_APP_ID: must be a GUID" in err and "Traceback" not in err
     assert not list(tmp_path.glob("*.zip"))
+
+
+def test_the_cli_says_in_one_line_that_it_cannot_read_or_write_a_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name, value in PACKAGE_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    missing = tmp_path / "wegwijzer-1.0.0.zip"
+    assert main(["manifest", "check", str(missing)]) == 1
+    assert capsys.readouterr().err == (
+        f"wegwijzer: cannot read {missing}: No such file or directory\n"
+    )
+    a_file = tmp_path / "dist"
+    a_file.write_text("not a folder", encoding="utf-8")
+    assert main(["manifest", "build", "--out", str(a_file)]) == 1
+    assert capsys.readouterr().err == (
+        f"wegwijzer: cannot write the package into {a_file}: File exists\n"
+    )
