@@ -178,6 +178,18 @@ def _connect_failure(error: BaseException) -> str:
     return f"{type(error).__name__}: {reason or 'no answer'}"
 
 
+# PostgreSQL's codes for a table or column that does not exist.
+UNDEFINED_TABLE_OR_COLUMN = frozenset({"42P01", "42703"})
+
+
+def _not_migrated(error: BaseException) -> bool:
+    """Whether a statement failed on a table or column the database does not have yet."""
+    cause = getattr(error, "orig", None)
+    if getattr(cause, "sqlstate", None) in UNDEFINED_TABLE_OR_COLUMN:
+        return True
+    return str(cause).startswith(("no such table", "no such column"))  # SQLite's words
+
+
 def parser() -> argparse.ArgumentParser:
     from content import search_bench
 
@@ -239,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from asyncpg import PostgresError
+    from sqlalchemy.exc import DBAPIError
 
     from content.loader import ContentError
     from content.templates import TemplateError
@@ -263,6 +276,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TemplateError as error:
         sys.stderr.write(f"wegwijzer: templates refused: {error}\n")
         return 2
+    except DBAPIError as error:
+        if args.run is _db_upgrade or not getattr(args, "uses_database", False):
+            raise
+        if not _not_migrated(error):
+            raise
+        sys.stderr.write(
+            "wegwijzer: the database is not migrated to this version: "
+            "run 'wegwijzer db upgrade' first\n"
+        )
+        return 1
     # Raised while connecting (asyncpg's own errors escape SQLAlchemy only then): the server is
     # down or unknown, or refuses the user or the database. Their text never holds the password.
     except (OSError, PostgresError) as error:

@@ -400,3 +400,20 @@ def test_every_setting_is_in_the_readmes_configuration_table() -> None:
     }
     assert sorted(set(Settings.model_fields) - named) == []
     assert sorted(named - set(Settings.model_fields)) == []
+
+
+@pytest.mark.parametrize("command", [["outbox", "status"], ["outbox", "retry", "1"]])
+def test_a_database_command_on_a_database_not_yet_migrated_says_to_migrate(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/empty.db")
+    assert main(command) == 1
+    assert capsys.readouterr().err == (
+        "wegwijzer: the database is not migrated to this version: "
+        "run 'wegwijzer db upgrade' first\n"
+    )
