@@ -10,6 +10,7 @@ waits in the dialog state sealed (encrypted), never in plain.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -167,6 +168,8 @@ class HelpRequestDialog(InterruptibleDialog):
 
     async def summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         values: dict[str, Any] = dict(step.options)
+        # One key per request: Versturen pressed twice, or a delivery Teams retries, stores one.
+        values.setdefault("submission", uuid.uuid4().hex)
         step.values.update(values)
         lang = lang_of(step.context)
         # The form waits in the dialog state: its free text stays sealed there (FormField.sealed).
@@ -435,4 +438,5 @@ class HelpRequestDialog(InterruptibleDialog):
                 )
                 for r in result.suggestions
             ),
+            submission=values.get("submission"),
         )

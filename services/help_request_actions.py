@@ -99,7 +99,9 @@ async def submit(
     Without a channel (none set, none linked) the request is kept and posted once one is linked.
     """
     check_new_request(request)
-    request_id = await uow.help_requests.add(request, now=now)
+    request_id, new = await uow.help_requests.add(request, now=now)
+    if not new:  # sent twice (a double press, a retried delivery): the first one stands
+        return await _get(uow, request_id)
     await _audit(uow, request_id, request.requester.id, AuditAction.CREATED, None, Status.NEW, now)
     stored = await _get(uow, request_id)
     if channel_id:

@@ -118,6 +118,8 @@ class NewHelpRequest:
     priority: Priority = Priority.NORMAAL
     signals: tuple[str, ...] = ()  # ids of the safety signals that fired
     suggestions: tuple[Suggestion, ...] = ()
+    # The intake's key for this request (one per summary it showed): sent twice, stored once.
+    submission: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,8 +160,12 @@ class AuditEntry:
 class HelpRequestRepository(Protocol):
     """Help requests, their messages and audit trail; never commits."""
 
-    async def add(self, request: NewHelpRequest, *, now: datetime) -> int:
-        """Store a new request with status new; return its id."""
+    async def add(self, request: NewHelpRequest, *, now: datetime) -> tuple[int, bool]:
+        """Store a new request with status new; its id, and False when it was there already.
+
+        A request with the `submission` of one stored before (by the same requester) is not
+        stored again, also when both arrive at once: its id comes back instead.
+        """
         ...
 
     async def get(self, request_id: int) -> HelpRequest | None: ...

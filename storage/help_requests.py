@@ -53,14 +53,14 @@ class SqlHelpRequestRepository:
         self._session = session
         self._cipher = cipher
 
-    async def add(self, request: NewHelpRequest, *, now: datetime) -> int:
+    async def add(self, request: NewHelpRequest, *, now: datetime) -> tuple[int, bool]:
         payload = {
             "text": request.text,
             "details": dict(request.details),
             "requester_name": request.requester.name,
             "signals": list(request.signals),
         }
-        row = HelpRequestRecord(
+        values: dict[str, Any] = dict(
             kind=request.kind.value,
             status=Status.NEW.value,
             requester_id=request.requester.id,
@@ -80,10 +80,28 @@ class SqlHelpRequestRepository:
             payload=self._cipher.encrypt(json.dumps(payload, ensure_ascii=False)),
             created_at=now,
             updated_at=now,
+            submission_key=request.submission,
         )
-        self._session.add(row)
-        await self._session.flush()
-        return row.id
+        table = cast(Table, HelpRequestRecord.__table__)
+        insert = dialect_insert(self._session.get_bind().dialect, table)
+        # One statement: the same submission twice at once gives one row and no error.
+        statement = (
+            insert.values(values)
+            .on_conflict_do_nothing(index_elements=[table.c.requester_id, table.c.submission_key])
+            .returning(table.c.id)
+        )
+        new_id = await self._session.scalar(statement)
+        if new_id is not None:
+            return int(new_id), True
+        stored = await self._session.scalar(
+            select(HelpRequestRecord.id).where(
+                HelpRequestRecord.requester_id == request.requester.id,
+                HelpRequestRecord.submission_key == request.submission,
+            )
+        )
+        if stored is None:  # no conflict can leave nothing behind; say so rather than guess
+            raise RuntimeError("a help request was neither stored nor found")
+        return int(stored), False
 
     async def get(self, request_id: int) -> HelpRequest | None:
         row = await self._session.get(HelpRequestRecord, request_id, populate_existing=True)

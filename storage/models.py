@@ -225,6 +225,10 @@ class HelpRequestRecord(Base):
     __table_args__ = (
         Index("ix_help_requests_requester_id", "requester_id"),
         Index("ix_help_requests_status_created_at", "status", "created_at"),
+        # One request per submission: Versturen pressed twice (or a retried delivery) stores one.
+        Index(
+            "ux_help_requests_requester_submission", "requester_id", "submission_key", unique=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -250,6 +254,7 @@ class HelpRequestRecord(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     claim_reminded_at: Mapped[datetime | None] = mapped_column()
     close_reminded_at: Mapped[datetime | None] = mapped_column()
+    submission_key: Mapped[str | None] = mapped_column(String)  # the intake's, per summary
 
 
 class HelpRequestMessageRecord(Base):

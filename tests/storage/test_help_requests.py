@@ -387,3 +387,40 @@ async def test_a_linked_channel_wins_over_the_setting_and_a_new_link_replaces_it
     assert await channel.channel_id() == "19:second"
     unset = BureauChannel(uow_factory=new_uow, team_id="")
     assert await unset.channel_id() is None
+
+
+async def count_requests(new_uow: UowFactory) -> int:
+    async with new_uow() as uow:
+        return len(await actions.my_requests(uow=uow, requester_id=REQUESTER.id))
+
+
+async def test_the_same_submission_twice_is_stored_once_and_posted_once(
+    new_uow: UowFactory,
+) -> None:
+    first = await submitted(new_uow, submission="summary-1")
+    again = await submitted(new_uow, submission="summary-1")
+    other = await submitted(new_uow, submission="summary-2")
+
+    assert again.id == first.id and other.id != first.id
+    assert await count_requests(new_uow) == 2
+    async with new_uow() as uow:
+        audit = await uow.help_requests.audit(first.id)
+    assert [entry.action for entry in audit].count(AuditAction.CREATED) == 1
+
+
+async def test_requests_without_a_submission_key_never_clash(new_uow: UowFactory) -> None:
+    await submitted(new_uow)
+    await submitted(new_uow)
+    assert await count_requests(new_uow) == 2
+
+
+async def test_the_same_submission_at_once_on_postgresql_is_stored_once(
+    pg_uow: UowFactory,
+) -> None:
+    async def send() -> HelpRequest:
+        return await submitted(pg_uow, submission="pressed-five-times")
+
+    stored = await asyncio.gather(*(send() for _ in range(5)))
+
+    assert len({request.id for request in stored}) == 1
+    assert await count_requests(pg_uow) == 1

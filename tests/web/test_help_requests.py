@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -395,3 +396,19 @@ async def test_a_forged_team_size_gets_the_retry_not_an_error(bot: RunningBot, f
 
     assert "Vul een getal in van 1 tot 500." in said(shown)
     assert form_of(shown) == "team"
+
+
+async def test_versturen_pressed_several_times_at_once_stores_one_request(bot: RunningBot) -> None:
+    # A double click (or a delivery Teams retries) stored the request once per press, and the
+    # Bureau got a card for each.
+    user = bot.user()
+    await ask_a_question(bot, user)
+    summary = user.presses({"form": "summary", "text": TEXT, "theme": "weerstand-draagvlak", **WHO})
+
+    async def send() -> int:
+        async with bot.http.post(bot.url + "/api/messages", json=summary) as response:
+            return response.status
+
+    await asyncio.gather(*(send() for _ in range(3)))
+
+    assert len(await rows(bot, user)) == 1
