@@ -100,6 +100,10 @@ class DispatchLimits:
         return max(1, min(MAX_BATCH, int(self.rate_per_second * 2)))
 
 
+# While dispatch rounds keep failing, one in this many is logged (about one a minute).
+FAILURES_PER_LOG = 60
+
+
 class SendingRole:
     """Whether this instance may send: always on SQLite, under an advisory lock on PostgreSQL."""
 
@@ -230,14 +234,25 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Send what is due, again and again, while this instance holds the sending role."""
+        failures = 0  # rounds in a row that failed (the database is down, say)
         while not self._stopping.is_set():
             try:
                 held = await self.role.hold()
                 SENDING.set(1 if held else 0)
                 sent = await self.run_once() if held else 0
             except Exception:
-                log.exception("outbox: dispatch round failed; trying again")
+                failures += 1
+                # The first failure, then one line in FAILURES_PER_LOG: a round a second would
+                # otherwise fill the log for as long as the outage lasts.
+                if failures % FAILURES_PER_LOG == 1:
+                    log.exception(
+                        "outbox: dispatch round failed (%d in a row); trying again", failures
+                    )
                 sent = 0
+            else:
+                if failures:
+                    log.info("outbox: dispatch works again after %d failed rounds", failures)
+                failures = 0
             if sent == 0:
                 await self._sleep(self.limits.poll_seconds)
 

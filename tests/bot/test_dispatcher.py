@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -263,3 +264,29 @@ async def test_private_text_no_key_opens_fails_the_message_without_sending(
     assert outbox.connector.received == []
     [row] = await outbox.rows()
     assert (row.state, row.reason) == ("failed", "private data unreadable")
+
+
+async def test_failing_rounds_are_logged_once_a_minute_and_the_recovery_once(
+    outbox: Outbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dispatcher = outbox.dispatcher(replace(FAST, poll_seconds=0))
+    rounds = 0
+
+    async def database_down_for_125_rounds() -> int:
+        nonlocal rounds
+        rounds += 1
+        if rounds <= 125:
+            raise ConnectionRefusedError(111, "Connect call failed")
+        await dispatcher.stop()
+        return 0
+
+    monkeypatch.setattr(dispatcher, "run_once", database_down_for_125_rounds)
+    caplog.set_level(logging.INFO, logger="bot.dispatcher")
+    await dispatcher.run()
+
+    assert [r.getMessage() for r in caplog.records if "dispatch" in r.getMessage()] == [
+        "outbox: dispatch round failed (1 in a row); trying again",
+        "outbox: dispatch round failed (61 in a row); trying again",
+        "outbox: dispatch round failed (121 in a row); trying again",
+        "outbox: dispatch works again after 125 failed rounds",
+    ]
