@@ -30,7 +30,8 @@ def register_menu_actions(
     def menu_card(press: Press) -> Message:
         # In a group chat or channel only the finder works; the menu says where the rest is.
         scope = conversation_scope(press.turn_context)
-        return renderer.card("menu", press.lang, shared=None if scope == PERSONAL else scope)
+        shared = {} if scope == PERSONAL else {"shared": scope}  # personal: the cached menu
+        return renderer.card("menu", press.lang, **shared)
 
     async def menu(press: Press) -> Reply:
         return Reply(menu_card(press))

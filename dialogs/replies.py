@@ -65,5 +65,6 @@ class Replies:
     async def send_menu(self, turn_context: TurnContext) -> None:
         # In a group chat or channel only the finder works; the menu says where the rest is.
         scope = conversation_scope(turn_context)
-        shared = None if scope == PERSONAL else scope
-        await turn_context.send_activity(self.card("menu", lang_of(turn_context), shared=shared))
+        # No value in a personal chat: the one menu every other caller renders, rendered once.
+        shared = {} if scope == PERSONAL else {"shared": scope}
+        await turn_context.send_activity(self.card("menu", lang_of(turn_context), **shared))
