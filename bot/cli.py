@@ -26,10 +26,19 @@ def _serve(_: argparse.Namespace) -> int:
     from bot.access_log import AccessLogger
     from bot.app import create_app
     from bot.event_loop import loop_name, new_event_loop
+    from storage.migrate import behind
 
     settings = load_settings()
     _configure_logging(settings.LOG_LEVEL, json=settings.json_logs)
     app = create_app(settings)
+    # Every turn would fail on a missing table or column, while /readyz said the database answers.
+    if (stale := behind(settings.DATABASE_URL)) is not None:
+        at = f"it is at {', '.join(stale.current)}" if stale.current else "it was never migrated"
+        sys.stderr.write(
+            f"wegwijzer: the database is not migrated to this version ({at}, this version "
+            f"needs {', '.join(stale.head)}): run 'wegwijzer db upgrade' first\n"
+        )
+        return 1
     tune_garbage_collector()
 
     def listening(_: str) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
 import aiohttp
+from alembic.script import ScriptDirectory
 
 from bot.event_loop import loop_name
+from storage.migrate import alembic_config, behind, upgrade
 from tests.serving import READY_WITHIN_S, serve, wait_ready
 
 
@@ -64,3 +67,54 @@ async def test_serve_says_in_one_line_that_its_port_is_taken(
     )
     assert "Traceback" not in err.decode()
     assert "listening on" not in err.decode()  # it never did
+
+
+def _one_before_head() -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
+    down = script.get_revision(script.get_current_head()).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+async def test_serve_refuses_a_database_that_lacks_this_versions_migrations(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/behind.db"
+    await asyncio.to_thread(upgrade, url, _one_before_head())
+    async with serve(tmp_path, DATABASE_URL=url) as (_, server):
+        _, err = await asyncio.wait_for(server.communicate(), READY_WITHIN_S)
+
+    assert server.returncode == 1
+    refusal = err.decode().splitlines()[-1]
+    assert refusal.startswith("wegwijzer: the database is not migrated to this version")
+    assert f"(it is at {_one_before_head()}, this version needs " in refusal
+    assert refusal.endswith("run 'wegwijzer db upgrade' first")
+
+
+async def test_serve_refuses_a_database_never_migrated(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+    async with serve(tmp_path, DATABASE_URL=url) as (_, server):
+        _, err = await asyncio.wait_for(server.communicate(), READY_WITHIN_S)
+
+    assert server.returncode == 1
+    assert "(it was never migrated, this version needs" in err.decode()
+
+
+async def test_serve_runs_on_a_database_a_newer_release_migrated(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    database = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_newer'")
+    async with serve(tmp_path, DATABASE_URL=sqlite_url) as (url, server):
+        async with aiohttp.ClientSession() as http:
+            await wait_ready(http, url)
+        server.terminate()
+        await server.communicate()
+
+
+def test_a_database_that_cannot_be_reached_is_left_to_readiness() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert behind(f"postgresql+asyncpg://wegwijzer@127.0.0.1:{port}/wegwijzer") is None
