@@ -34,6 +34,10 @@ def format_status(status: OutboxStatus) -> str:
         width = max(len(reason) for reason in status.failures_by_reason)
         for reason, count in sorted(status.failures_by_reason.items(), key=lambda kv: -kv[1]):
             lines.append(f"  {reason:<{width}}  {count}")
+    if status.latest_failures:
+        lines.append("latest, newest first ('wegwijzer outbox retry ID' queues one again):")
+        for message_id, state, reason in status.latest_failures:
+            lines.append(f"  {message_id:>8}  {state:<11}  {reason}")
     return "\n".join(lines) + "\n"
 
 

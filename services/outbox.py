@@ -44,7 +44,7 @@ New kinds are added to `MessageKind` (and, where they apply, to the two sets bel
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -138,6 +138,8 @@ class OutboxStatus:
     by_state: Mapping[str, int]
     oldest_due_seconds: float | None  # age of the oldest pending message that is due
     failures_by_reason: Mapping[str, int] = field(default_factory=dict)
+    # The latest failed or unreachable messages, newest first: (id, state, reason), for a retry.
+    latest_failures: Sequence[tuple[int, str, str]] = ()
 
 
 class OutboxWrites(Protocol):

@@ -435,8 +435,8 @@ class SqlOutboxRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def status(self, *, now: datetime) -> OutboxStatus:
-        """Counts by state, the oldest due message's age, failures by reason."""
+    async def status(self, *, now: datetime, latest_failures: int = 20) -> OutboxStatus:
+        """Counts by state, the oldest due message's age, failures by reason and the latest."""
         by_state = dict(
             (
                 await self._session.execute(
@@ -451,27 +451,37 @@ class SqlOutboxRepository:
                 OutboxMessage.state == PENDING, OutboxMessage.due_at <= now
             )
         )
+        given_up = OutboxMessage.state.in_(
+            [OutboxState.FAILED.value, OutboxState.UNREACHABLE.value]
+        )
         failures = dict(
             (
                 await self._session.execute(
                     select(OutboxMessage.reason, func.count())
-                    .where(
-                        OutboxMessage.state.in_(
-                            [OutboxState.FAILED.value, OutboxState.UNREACHABLE.value]
-                        )
-                    )
+                    .where(given_up)
                     .group_by(OutboxMessage.reason)
                 )
             )
             .tuples()
             .all()
         )
+        latest = (
+            await self._session.execute(
+                select(OutboxMessage.id, OutboxMessage.state, OutboxMessage.reason)
+                .where(given_up)
+                .order_by(OutboxMessage.id.desc())
+                .limit(latest_failures)
+            )
+        ).tuples()
         if oldest is not None and oldest.tzinfo is None:  # SQLite's MIN() loses the type
             oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
         return OutboxStatus(
             by_state={str(state): int(n) for state, n in by_state.items()},
             oldest_due_seconds=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
             failures_by_reason={str(reason or "unknown"): int(n) for reason, n in failures.items()},
+            latest_failures=[
+                (int(id_), str(state), str(reason or "unknown")) for id_, state, reason in latest
+            ],
         )
 
 

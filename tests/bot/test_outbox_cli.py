@@ -38,6 +38,8 @@ async def test_status_shows_counts_and_reasons_but_no_content_and_retry_puts_one
     shown = out.getvalue()
     assert "0 pending, 0 sent, 1 failed, 0 unreachable, 0 skipped" in shown
     assert "http 400  1" in shown
+    assert "latest, newest first ('wegwijzer outbox retry ID' queues one again):" in shown
+    assert "         1  failed       http 400\n" in shown
     assert not any(secret in shown for secret in ("424242", "anna", "secret-key"))
 
     assert await outbox_cli.retry(settings(sqlite_url), 1, io.StringIO()) == 0
