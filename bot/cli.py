@@ -7,6 +7,7 @@ import argparse
 import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,12 +66,13 @@ def _serve(_: argparse.Namespace) -> int:
             access_log_class=AccessLogger,  # signed links stay out of the logs
         )
     except OSError as error:
-        if error.errno not in CANNOT_LISTEN:
+        if isinstance(error, socket.gaierror):  # HOST is no name or address this machine knows
+            reason = str(error.strerror).lower()
+        elif error.errno in CANNOT_LISTEN:
+            reason = os.strerror(error.errno or 0).lower()
+        else:
             raise
-        sys.stderr.write(
-            f"wegwijzer: cannot listen on {settings.HOST}:{settings.PORT}: "
-            f"{os.strerror(error.errno or 0).lower()}\n"
-        )
+        sys.stderr.write(f"wegwijzer: cannot listen on {settings.HOST}:{settings.PORT}: {reason}\n")
         return 1
     return 0
 

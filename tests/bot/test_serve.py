@@ -118,3 +118,21 @@ def test_a_database_that_cannot_be_reached_is_left_to_readiness() -> None:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     assert behind(f"postgresql+asyncpg://wegwijzer@127.0.0.1:{port}/wegwijzer") is None
+
+
+async def test_serve_says_in_one_line_that_its_host_is_unknown(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = {
+        "DATABASE_URL": sqlite_url,
+        "HOST": "wegwijzer.invalid",  # .invalid never resolves (RFC 2606)
+        "APP_ID": "00000000-0000-0000-0000-000000000001",
+    }
+    async with serve(tmp_path, **settings) as (_, server):
+        _, err = await asyncio.wait_for(server.communicate(), READY_WITHIN_S)
+
+    assert server.returncode == 1
+    assert (
+        err.decode().splitlines()[-1].startswith("wegwijzer: cannot listen on wegwijzer.invalid:")
+    )
+    assert "Traceback" not in err.decode()
