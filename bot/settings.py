@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -42,6 +43,18 @@ PATTERNS_MEAN = {
     "TEAMS_APP_VERSION": "must be three whole numbers with dots, e.g. 1.0.0",
 }
 REMINDER_DAYS = "reminder days are whole days from 1 to 60, comma-separated, e.g. 7,1"
+
+
+# An entry of ALLOWED_SERVICE_URL_HOSTS: a host name, or "*." and a domain (or "*", refused later).
+SERVICE_URL_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$|^\*\.?$")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class Environment(StrEnum):
@@ -164,6 +177,20 @@ class Settings(BaseSettings):
     def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("ALLOWED_SERVICE_URL_HOSTS")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        # A host is matched against the serviceUrl's host alone: an entry with a scheme, a port or
+        # a path would match nothing, and every reply would be refused.
+        for host in value:
+            if not SERVICE_URL_HOST.match(host) and not _is_ip_address(host):
+                raise SettingsError(
+                    f"ALLOWED_SERVICE_URL_HOSTS: {host!r} is not a host name: give names only, "
+                    "without https:// or a port or a path, e.g. "
+                    + ",".join(TEAMS_SERVICE_URL_HOSTS)
+                )
         return value
 
     @field_validator("LOG_LEVEL")

@@ -331,6 +331,16 @@ def test_unsafe_outbox_settings_are_refused(
         ("BUREAU_CONTACT_EMAIL", "bureau", "BUREAU_CONTACT_EMAIL: must be an e-mail address"),
         ("TEAMS_APP_VERSION", "1.0", "TEAMS_APP_VERSION: must be three whole numbers"),
         ("SESSION_REMINDER_DAYS", "7,x", "SESSION_REMINDER_DAYS: reminder days are whole days"),
+        (
+            "ALLOWED_SERVICE_URL_HOSTS",
+            "https://smba.trafficmanager.net/emea/",
+            "ALLOWED_SERVICE_URL_HOSTS: 'https://smba.trafficmanager.net/emea/' is not a host name",
+        ),
+        (
+            "ALLOWED_SERVICE_URL_HOSTS",
+            "127.0.0.1:3978",
+            "ALLOWED_SERVICE_URL_HOSTS: '127.0.0.1:3978' is not a host name",
+        ),
     ],
     ids=[
         "log-level",
@@ -344,6 +354,8 @@ def test_unsafe_outbox_settings_are_refused(
         "contact-email",
         "app-version",
         "reminder-days",
+        "service-url-with-scheme-and-path",
+        "service-url-with-port",
     ],
 )
 def test_a_malformed_setting_is_refused_in_one_line_without_its_value(
