@@ -275,6 +275,8 @@ async def test_a_finder_question_appears_once_and_without_a_typing_hint(
         ("Doei", "Tot ziens!"),
         ("tot ziens", "Tot ziens!"),  # it found a page on an employee feeling left out
         ("ok bedankt", "Graag gedaan"),
+        ("Ik heb een vraag", "Stel je vraag maar."),  # it said it had no good answer
+        ("Kun je me helpen?", "Stel je vraag maar."),
     ],
 )
 async def test_small_talk_gets_a_short_friendly_answer_from_content(
@@ -314,7 +316,12 @@ async def test_a_menu_buttons_title_typed_does_what_the_button_does(
 
 @pytest.mark.parametrize(
     ("text", "start"),
-    [("bye", "Goodbye!"), ("how are you", "Hi!"), ("ok thanks", "You're welcome")],
+    [
+        ("bye", "Goodbye!"),
+        ("how are you", "Hi!"),
+        ("ok thanks", "You're welcome"),
+        ("I have a question", "Go ahead and ask."),
+    ],
 )
 async def test_small_talk_in_english_gets_its_answer_in_english(
     bot: RunningBot, text: str, start: str
