@@ -184,7 +184,17 @@ class SessionActions:
                 now=self.clock(),
                 rules=self.rules,
             )
-            session = await uow.sessions.get(session_id) if confirmed else None
+            session = await uow.sessions.get(session_id)
+            held = await uow.sessions.registration(session_id=session_id, person=press.actor)
+        if (
+            confirmed is None
+            and held is not None
+            and held.status is RegistrationStatus.CONFIRMED
+            and session is not None
+            and session.status is not SessionStatus.CANCELLED
+        ):
+            # Pressed again (a double click, the notice's button after taking it): it is theirs.
+            return await self.mine(press, "session_accept_already")
         if confirmed is None or session is None:
             return await self.mine(press, "session_accept_too_late")
         return Reply(

@@ -257,3 +257,21 @@ async def test_a_called_off_session_leaves_my_sign_ups_and_its_list_stays_as_it_
     assert "Anna de Wit" in lines(new[0]) and "Bert Jansen" in lines(new[0])
     assert not [m for m in bot.connector.messages()[before:] if m.get("type") == "message"
                 and m["conversation"]["id"] == bert.conversation_id]  # fmt: skip
+
+
+async def test_taking_an_offered_place_twice_says_it_is_yours(bot: RunningBot) -> None:
+    # The second press said "Deze plek is niet meer voor je vrij" above a list that showed the
+    # place as theirs.
+    session = await plan(bot, capacity=1)
+    anna = await sign_up_as(bot, "Anna de Wit", session.id)
+    bert = await sign_up_as(bot, "Bert Jansen", session.id)  # waiting
+    await press(bot, anna, Verb.SESSION_CANCEL, session=session.id)  # Bert is offered it
+    await press(bot, bert, Verb.SESSION_ACCEPT, session=session.id)
+
+    again = text_of(await press(bot, bert, Verb.SESSION_ACCEPT, session=session.id))
+
+    assert "Deze plek is al van jou. Je hoeft niets meer te doen." in again
+    assert "niet meer voor je vrij" not in again
+    # Someone who never had it still hears it is not (or no longer) theirs.
+    late = text_of(await press(bot, anna, Verb.SESSION_ACCEPT, session=session.id))
+    assert "Deze plek is niet meer voor je vrij." in late
