@@ -39,6 +39,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PATTERNS_MEAN = {
     "BUREAU_CONTACT_EMAIL": "must be an e-mail address, e.g. bureau@example.org",
     "BUREAU_CONTACT_URL": "must be an https:// address",
+    "TRAINING_INCLUSIEF_LEIDERSCHAP_URL": "must be an https:// address",
+    "TOOLKIT_ID_URL": "must be an https:// address",
+    "VERTROUWENSPERSOON_URL": "must be an https:// address",
     "PUBLIC_URL": "must be the bot's own address without a path, e.g. https://wegwijzer.example",
     "TEAMS_APP_VERSION": "must be three whole numbers with dots, e.g. 1.0.0",
 }
@@ -114,9 +117,9 @@ class Settings(BaseSettings):
     # The toolkit folder; empty means the one shipped in content/toolkit.
     TOOLKIT_DIR: str = ""
     # Links the toolkit's offers point at (their `link_setting`); the Bureau fills them in.
-    TRAINING_INCLUSIEF_LEIDERSCHAP_URL: str = ""
-    TOOLKIT_ID_URL: str = ""
-    VERTROUWENSPERSOON_URL: str = ""
+    TRAINING_INCLUSIEF_LEIDERSCHAP_URL: str = Field(default="", pattern=r"^$|^https://\S+$")
+    TOOLKIT_ID_URL: str = Field(default="", pattern=r"^$|^https://\S+$")
+    VERTROUWENSPERSOON_URL: str = Field(default="", pattern=r"^$|^https://\S+$")
     # Development only: serve without authentication (APP_ID empty) on a host other than loopback.
     ALLOW_UNAUTHENTICATED_ON_NETWORK: bool = False
     # The hosts replies may go to (an activity's serviceUrl); "*.x" matches x's subdomains.

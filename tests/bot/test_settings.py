@@ -329,6 +329,7 @@ def test_unsafe_outbox_settings_are_refused(
         ),
         ("BUREAU_CONTACT_URL", "http://bureau.example", "BUREAU_CONTACT_URL: must be an https://"),
         ("BUREAU_CONTACT_EMAIL", "bureau", "BUREAU_CONTACT_EMAIL: must be an e-mail address"),
+        ("TOOLKIT_ID_URL", "www.amsterdam.nl/toolkit", "TOOLKIT_ID_URL: must be an https://"),
         ("TEAMS_APP_VERSION", "1.0", "TEAMS_APP_VERSION: must be three whole numbers"),
         ("SESSION_REMINDER_DAYS", "7,x", "SESSION_REMINDER_DAYS: reminder days are whole days"),
         (
@@ -352,6 +353,7 @@ def test_unsafe_outbox_settings_are_refused(
         "public-url",
         "contact-url",
         "contact-email",
+        "offer-link",
         "app-version",
         "reminder-days",
         "service-url-with-scheme-and-path",
