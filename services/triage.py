@@ -64,45 +64,55 @@ class TriageResult:
         return bool(self.signals)
 
 
-class _Phrase:
-    """A rule phrase, matched against consecutive words; `word*` matches any ending."""
+class _Phrases:
+    """Rule phrases, matched against consecutive words; `word*` matches any ending.
 
-    def __init__(self, phrase: str) -> None:
-        self._parts = [(part.rstrip("*"), part.endswith("*")) for part in phrase.split()]
+    A list's phrases are one regular expression over a sentence's words joined by single
+    spaces: the sentence is scanned once per list, not once per phrase and starting word (that
+    walk cost more than the rest of a free question's turn).
+    """
 
-    def occurs_in(self, tokens: Sequence[str]) -> bool:
-        size = len(self._parts)
-        return any(
-            all(
-                tokens[start + offset].startswith(word)
-                if prefix
-                else tokens[start + offset] == word
-                for offset, (word, prefix) in enumerate(self._parts)
-            )
-            for start in range(len(tokens) - size + 1)
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self._pattern = (
+            re.compile("|".join(f"(?:{_phrase_pattern(phrase)})" for phrase in phrases))
+            if phrases
+            else None
         )
+
+    def occur_in(self, sentence: str) -> bool:
+        """Whether one of the phrases occurs in `sentence` (words joined by single spaces)."""
+        return self._pattern is not None and self._pattern.search(sentence) is not None
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """Whole words only: each part is a word, or a word's start when it ends in `*`."""
+    parts = [
+        re.escape(part.rstrip("*")) + (r"\S*" if part.endswith("*") else "")
+        for part in phrase.split()
+    ]
+    return r"(?<!\S)" + " ".join(parts) + r"(?!\S)"
 
 
 class SignalDetector:
     """Finds the safety signals in a text, sentence by sentence, by the Bureau's rules."""
 
     def __init__(self, rules: TriageRules) -> None:
-        general = [_Phrase(p) for p in rules.general]
         self._rules = [
-            (rule, [_Phrase(p) for p in rule.when], [*general, *(_Phrase(p) for p in rule.unless)])
+            (rule, _Phrases(rule.when), _Phrases([*rules.general, *rule.unless]))
             for rule in rules.signals
         ]
 
     def detect(self, text: str) -> tuple[SignalRule, ...]:
         """Return the rules that fire on some sentence of text, in the rules' order."""
-        sentences = [tokens for part in _SENTENCE_END.split(text) if (tokens := words(part))]
+        # words() gives lowercase letters and digits only: a space never occurs inside a word.
+        sentences = [
+            " ".join(tokens) for part in _SENTENCE_END.split(text) if (tokens := words(part))
+        ]
         return tuple(
             rule
             for rule, when, unless in self._rules
             if any(
-                any(p.occurs_in(tokens) for p in when)
-                and not any(p.occurs_in(tokens) for p in unless)
-                for tokens in sentences
+                when.occur_in(sentence) and not unless.occur_in(sentence) for sentence in sentences
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from content.loader import Catalog, load_catalog
@@ -10,7 +12,7 @@ from content.search import SearchIndex
 from content.triage_rules import Priority, TriageRules, Urgency, load_triage_rules
 from services.help_requests import RequestKind
 from services.matching import Answer
-from services.triage import Triage
+from services.triage import Triage, _Phrases
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +175,52 @@ def test_suggestions_never_include_offers_not_for_the_role(triage: Triage) -> No
     )
     # The coaching pilot is not for directors (seed 001); triage must not suggest it.
     assert "coaching-pilot" not in [s.offer.id for s in result.suggestions]
+
+
+def _occurs_word_by_word(phrase: str, tokens: list[str]) -> bool:
+    """The phrase rule spelled out: consecutive words, `word*` matching any ending."""
+    parts = [(part.rstrip("*"), part.endswith("*")) for part in phrase.split()]
+    return any(
+        all(
+            tokens[start + offset].startswith(word) if prefix else tokens[start + offset] == word
+            for offset, (word, prefix) in enumerate(parts)
+        )
+        for start in range(len(tokens) - len(parts) + 1)
+    )
+
+
+def test_phrases_match_exactly_where_the_rule_says_word_by_word(rules: TriageRules) -> None:
+    """Every phrase of the Bureau's rules, against sentences made of its own words, endings
+    added and words cut short: the one expression per list finds what the rule's words say."""
+    phrases = [*rules.general, *(p for rule in rules.signals for p in (*rule.when, *rule.unless))]
+    vocabulary = sorted({part.rstrip("*") for phrase in phrases for part in phrase.split()})
+    variants = [
+        *vocabulary,
+        *(word + "en" for word in vocabulary),
+        *(word[:-1] for word in vocabulary if len(word) > 2),
+        "ik",
+        "een",
+        "team",
+    ]
+    randomness = random.Random(14)
+    checked = fired = 0
+    for phrase in phrases:
+        one = _Phrases([phrase])
+        for _ in range(40):
+            tokens = randomness.choices(variants, k=randomness.randint(1, 8))
+            if randomness.random() < 0.5:  # the phrase itself, maybe with endings, in the middle
+                spoken = [
+                    part.rstrip("*") + ("ing" if part.endswith("*") else "")
+                    for part in phrase.split()
+                ]
+                at = randomness.randint(0, len(tokens))
+                tokens[at:at] = spoken
+            expected = _occurs_word_by_word(phrase, tokens)
+            assert one.occur_in(" ".join(tokens)) is expected, (phrase, tokens)
+            checked += 1
+            fired += expected
+    assert checked > 1000 and 0 < fired < checked  # both outcomes were tried, many times
+
+
+def test_no_phrases_never_occur() -> None:
+    assert not _Phrases([]).occur_in("ik word gepest")
