@@ -10,6 +10,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.replies import Replies, lang_of
+from storage.bot_state import EtagConflictError
 from storage.breaker import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ def make_on_turn_error(replies: Replies):  # type: ignore[no-untyped-def]
         if isinstance(error, DatabaseUnavailable):
             log.warning("turn refused: %s", describe(error.__cause__ or error))
             text, status = "db_unavailable", HTTPStatus.SERVICE_UNAVAILABLE
+        elif isinstance(error, EtagConflictError):
+            # Two turns of one conversation at once (a double click, two quick messages): the
+            # other saved first. Nothing broke; the person may need to look and do it again.
+            log.warning("turn overtaken by another of its conversation: %s", describe(error))
+            text, status = "state_conflict", HTTPStatus.CONFLICT
         else:
             log.error("turn failed: %s", describe(error))
             text, status = "error_text", HTTPStatus.INTERNAL_SERVER_ERROR

@@ -225,3 +225,30 @@ async def test_the_bot_recovers_by_itself_when_the_database_answers_again(
                     break
             assert cards(messages), "the bot answered normally again without a restart"
             assert not breaker.is_open
+
+
+async def test_the_same_answer_pressed_twice_at_once_gets_a_calm_word_not_the_apology(
+    running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two turns of one conversation at once: the one that saves its state second is refused
+    # (eTag). It said "Sorry, er ging iets mis aan mijn kant" and logged an error, though nothing
+    # broke: a double click does this.
+    user = running_bot.user()
+    await running_bot.send(user.presses({"action": "finder"}))
+    role = user.presses({"finder": "teammanager"})
+
+    async def press() -> int:
+        async with running_bot.http.post(running_bot.url + "/api/messages", json=role) as sent:
+            return sent.status
+
+    before = len(running_bot.connector.messages())
+    with caplog.at_level(logging.INFO):
+        statuses = await asyncio.gather(press(), press(), press())
+    said = " ".join(m.get("text") or "" for m in running_bot.connector.messages()[before:])
+
+    assert set(statuses) <= {200, 201}
+    assert "twee keer vlak na elkaar" in said and "iets mis" not in said
+    assert "turn failed" not in caplog.text and "overtaken" in caplog.text
+    # The winner's step stands: the next question is the theme.
+    _, after = await running_bot.send(user.presses({"finder": "gesprekstechnieken"}))
+    assert any("Vraag 3 van 4" in str(card) for card in cards(after))
