@@ -36,6 +36,7 @@ through the unit of work, and sends messages to anyone else through the outbox.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -88,6 +89,19 @@ def row_id_of(data: Mapping[str, Any], key: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID:
         return value
     raise StaleCard
+
+
+def submission_of(data: Mapping[str, Any]) -> str | None:
+    """The key a form card was rendered with (`new_submission`), or None for a card without one.
+
+    The same card's button pressed twice (a double click, a retried delivery) carries the same
+    key, and the database keeps one message per key.
+    """
+    value = data.get("submission")
+    return value if isinstance(value, str) and _SUBMISSION.fullmatch(value) else None
+
+
+_SUBMISSION = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,16 @@ from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 
-from bot.actions import ActionRouter, Press, Replace, Show, StaleCard, Who, row_id_of
+from bot.actions import (
+    ActionRouter,
+    Press,
+    Replace,
+    Show,
+    StaleCard,
+    Who,
+    row_id_of,
+    submission_of,
+)
 from bot.roster import Member
 from content.render import Message, Renderer
 from content.verbs import Verb
@@ -118,7 +127,10 @@ class BureauActions:
         write = self.desk.reply if field == "reply" else self.desk.note
         try:
             request = await write(
-                request_id, await self._actor(press), text if isinstance(text, str) else ""
+                request_id,
+                await self._actor(press),
+                text if isinstance(text, str) else "",
+                submission_of(press.data),
             )
         except HelpRequestRefused as refused:
             return await self._refused(press, refused)

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of
+from bot.actions import ActionRouter, Press, Reply, StaleCard, Who, row_id_of, submission_of
 from content.render import Message, Renderer
 from content.schema import Lang
 from content.verbs import Verb
 from services.help_desk import HelpDesk
 from services.help_request_actions import HelpRequestRefused, Refusal
+from services.help_request_channel import new_submission
 from services.help_requests import (
     MAX_MESSAGE_TEXT,
     HelpRequest,
@@ -112,7 +113,9 @@ class RequesterActions:
         text = press.data.get("text")
         text = text if isinstance(text, str) else ""
         try:
-            await self.help_desk.answer(request_id, _requester(press), text)
+            await self.help_desk.answer(
+                request_id, _requester(press), text, submission_of(press.data)
+            )
         except HelpRequestRefused as refused:
             if refused.reason in (Refusal.EMPTY, Refusal.TOO_LONG):
                 # Give back what they typed (cut to the limit): nothing is lost, nothing was sent.
@@ -139,6 +142,7 @@ class RequesterActions:
             max=MAX_MESSAGE_TEXT,
             problem=problem,
             value=value,
+            submission=new_submission(),
         )
 
     def _view(self, request: HelpRequest, lang: Lang) -> dict[str, Any]:

@@ -30,6 +30,8 @@ _THEMES: dict[str, dict[Lang, str]] = {
     "weerstand-draagvlak": {"nl": "Weerstand en draagvlak", "en": "Resistance and support"}
 }
 
+SAMPLE_SUBMISSION = "5a3f0c9e2b7d4e61a8c0f1d2e3b4a596"  # as new_submission() makes them
+
 
 def _request(number: int, kind: RequestKind, status: Status) -> HelpRequest:
     return HelpRequest(
@@ -143,7 +145,15 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
         "help_request_answer": (
             (
                 "empty",
-                _fixed({"request": 12, "max": MAX_MESSAGE_TEXT, "problem": None, "value": ""}),
+                _fixed(
+                    {
+                        "request": 12,
+                        "max": MAX_MESSAGE_TEXT,
+                        "problem": None,
+                        "value": "",
+                        "submission": SAMPLE_SUBMISSION,
+                    }
+                ),
             ),
             (
                 "refused, text kept",
@@ -153,6 +163,7 @@ def requester_samples() -> Mapping[str, tuple[tuple[str, Values], ...]]:
                         "max": MAX_MESSAGE_TEXT,
                         "problem": "mine_refused_text",
                         "value": "x",
+                        "submission": SAMPLE_SUBMISSION,
                     }
                 ),
             ),

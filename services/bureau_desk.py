@@ -78,23 +78,37 @@ class BureauDesk:
                 uow=uow, request_id=request_id, actor=actor, to=to, now=self._clock()
             )
 
-    async def reply(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+    async def reply(
+        self, request_id: int, actor: Person, text: str, submission: str | None = None
+    ) -> HelpRequest:
         """Relay a reply to the requester; the card's thread shows it to the Bureau too."""
         now = self._clock()
         async with self._uow_factory() as uow:
             # Queued first: the reply's own commit keeps both, a refusal neither.
             await _in_thread(uow, request_id, THREAD_REPLY, actor, text, now)
             return await actions.reply(
-                uow=uow, request_id=request_id, actor=actor, text=text, now=now
+                uow=uow,
+                request_id=request_id,
+                actor=actor,
+                text=text,
+                now=now,
+                submission=submission,
             )
 
-    async def note(self, request_id: int, actor: Person, text: str) -> HelpRequest:
+    async def note(
+        self, request_id: int, actor: Person, text: str, submission: str | None = None
+    ) -> HelpRequest:
         """Keep an internal note; it appears in the card's thread, never to the requester."""
         now = self._clock()
         async with self._uow_factory() as uow:
             await _in_thread(uow, request_id, THREAD_NOTE, actor, text, now)
             return await actions.note(
-                uow=uow, request_id=request_id, actor=actor, text=text, now=now
+                uow=uow,
+                request_id=request_id,
+                actor=actor,
+                text=text,
+                now=now,
+                submission=submission,
             )
 
 

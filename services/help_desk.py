@@ -90,7 +90,9 @@ class HelpDesk:
                 titles=self.titles,
             )
 
-    async def answer(self, request_id: int, requester: Person, text: str) -> HelpRequest:
+    async def answer(
+        self, request_id: int, requester: Person, text: str, submission: str | None = None
+    ) -> HelpRequest:
         async with self._uow_factory() as uow:
             return await actions.answer(
                 uow=uow,
@@ -99,6 +101,7 @@ class HelpDesk:
                 text=text,
                 now=self._clock(),
                 titles=self.titles,
+                submission=submission,
             )
 
 

@@ -172,12 +172,20 @@ async def change_status(
 
 
 async def reply(
-    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
+    *,
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    actor: Person,
+    text: str,
+    now: datetime,
+    submission: str | None = None,
 ) -> HelpRequest:
     """Store the Bureau's reply to the requester and queue it to them (the bot relays it)."""
     request, message_id, body = await _add_message(
-        uow, request_id, actor, MessageKind.REPLY, text, now
+        uow, request_id, actor, MessageKind.REPLY, text, now, submission
     )
+    if message_id is None:  # sent already: nothing is kept (not a second post in the thread)
+        return request
     await notify_requester(
         uow, request, NoticeEvent.REPLY, now=now, reply_id=message_id, reply_text=body
     )
@@ -186,11 +194,20 @@ async def reply(
 
 
 async def note(
-    *, uow: HelpRequestUnitOfWork, request_id: int, actor: Person, text: str, now: datetime
+    *,
+    uow: HelpRequestUnitOfWork,
+    request_id: int,
+    actor: Person,
+    text: str,
+    now: datetime,
+    submission: str | None = None,
 ) -> HelpRequest:
     """Store an internal note of the Bureau; the requester never sees it."""
-    request, _, _ = await _add_message(uow, request_id, actor, MessageKind.NOTE, text, now)
-    await uow.commit()
+    request, message_id, _ = await _add_message(
+        uow, request_id, actor, MessageKind.NOTE, text, now, submission
+    )
+    if message_id is not None:  # else kept already: nothing is kept (no second thread post)
+        await uow.commit()
     return request
 
 
@@ -202,6 +219,7 @@ async def answer(
     text: str,
     now: datetime,
     titles: CardTitles | None = None,
+    submission: str | None = None,
 ) -> HelpRequest:
     """Store the requester's answer on their own open request, and post it in its thread.
 
@@ -209,8 +227,10 @@ async def answer(
     """
     current = await _own_open(uow, request_id, requester)
     request, message_id, body = await _add_message(
-        uow, request_id, requester, MessageKind.ANSWER, text, now
+        uow, request_id, requester, MessageKind.ANSWER, text, now, submission
     )
+    if message_id is None:  # stored and posted already: nothing more is kept
+        return request
     waiting = Status.WAITING_FOR_REQUESTER
     if current.status is waiting and await uow.help_requests.set_status(
         request_id, expected=waiting, to=Status.IN_PROGRESS, now=now
@@ -284,14 +304,21 @@ async def _add_message(
     kind: MessageKind,
     text: str,
     now: datetime,
-) -> tuple[HelpRequest, int, str]:
-    """Store a message and its audit row (not committed); the request, the message's id, body."""
+    submission: str | None = None,
+) -> tuple[HelpRequest, int | None, str]:
+    """Store a message and its audit row (not committed); the request, the message's id, body.
+
+    The id is None when this submission (the key of the card it was sent from) is stored
+    already: the same button pressed twice stores, and relays, one message.
+    """
     body = check_text(text, limit=MAX_MESSAGE_TEXT)
     await _open(uow, request_id)
     author_of_record = None if kind is MessageKind.ANSWER else author
     message_id = await uow.help_requests.add_message(
-        request_id, kind=kind, author=author_of_record, body=body, now=now
+        request_id, kind=kind, author=author_of_record, body=body, now=now, submission=submission
     )
+    if message_id is None:
+        return await _get(uow, request_id), None, body
     action = {
         MessageKind.REPLY: AuditAction.REPLIED,
         MessageKind.NOTE: AuditAction.NOTED,

@@ -10,6 +10,7 @@ are sealed in the outbox and shown nowhere but this channel.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,11 @@ class CardTitles:
     known_viewers: Callable[[], Sequence[str]] = _nobody
 
 
+def new_submission() -> str:
+    """A key for one rendering of a form card: the same press sent twice carries it twice."""
+    return uuid.uuid4().hex
+
+
 def channel_post_key(request_id: int) -> str:
     """The outbox key of the request's card in the Bureau's channel."""
     return f"help-request:{request_id}:channel"
@@ -67,6 +73,8 @@ def channel_card_data(
     whose view of the card Teams refreshes by itself."""
     return {
         "request": request.id,
+        # The reply and note forms' key: pressed twice, they are kept (and relayed) once.
+        "submission": new_submission(),
         "kind": request.kind.value,
         "theme": _title(titles.themes, request.theme),
         "priority": request.priority.value,

@@ -202,7 +202,10 @@ class HelpRequestRepository(Protocol):
         author: Person | None,
         body: str,
         now: datetime,
-    ) -> int: ...
+        submission: str | None = None,
+    ) -> int | None:
+        """Store a message; its id, or None when this submission (a card's key) is kept already."""
+        ...
 
     async def messages(self, request_id: int) -> list[Message]:
         """The request's messages, oldest first."""

@@ -186,23 +186,33 @@ class SqlHelpRequestRepository:
         author: Person | None,
         body: str,
         now: datetime,
-    ) -> int:
-        row = HelpRequestMessageRecord(
-            request_id=request_id,
-            kind=kind.value,
-            author_id=author.id if author else None,
-            author_name=author.name if author else None,
-            body=self._cipher.encrypt(body),
-            created_at=now,
+        submission: str | None = None,
+    ) -> int | None:
+        table = cast(Table, HelpRequestMessageRecord.__table__)
+        insert = dialect_insert(self._session.get_bind().dialect, table)
+        # One statement: the same submission twice at once gives one row and no error.
+        statement = (
+            insert.values(
+                request_id=request_id,
+                kind=kind.value,
+                author_id=author.id if author else None,
+                author_name=author.name if author else None,
+                body=self._cipher.encrypt(body),
+                created_at=now,
+                submission_key=submission,
+            )
+            .on_conflict_do_nothing(index_elements=[table.c.request_id, table.c.submission_key])
+            .returning(table.c.id)
         )
-        self._session.add(row)
+        new_id = await self._session.scalar(statement)
+        if new_id is None:
+            return None
         await self._session.execute(
             update(HelpRequestRecord)
             .where(HelpRequestRecord.id == request_id)
             .values(updated_at=now)
         )
-        await self._session.flush()
-        return row.id
+        return int(new_id)
 
     async def messages(self, request_id: int) -> list[Message]:
         rows = await self._session.scalars(

@@ -261,7 +261,16 @@ class HelpRequestMessageRecord(Base):
     """A reply, internal note or requester's answer on a help request; `body` is encrypted."""
 
     __tablename__ = "help_request_messages"
-    __table_args__ = (Index("ix_help_request_messages_request_id", "request_id"),)
+    __table_args__ = (
+        Index("ix_help_request_messages_request_id", "request_id"),
+        # One message per submission: a card's button pressed twice (or retried) stores one.
+        Index(
+            "ux_help_request_messages_request_submission",
+            "request_id",
+            "submission_key",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
@@ -270,6 +279,7 @@ class HelpRequestMessageRecord(Base):
     author_name: Mapped[str | None] = mapped_column(String)
     body: Mapped[str] = mapped_column(Text)  # encrypted
     created_at: Mapped[datetime] = mapped_column()
+    submission_key: Mapped[str | None] = mapped_column(String)  # the card's, per rendering
 
 
 class HelpRequestAuditRecord(Base):

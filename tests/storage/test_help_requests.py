@@ -424,3 +424,82 @@ async def test_the_same_submission_at_once_on_postgresql_is_stored_once(
 
     assert len({request.id for request in stored}) == 1
     assert await count_requests(pg_uow) == 1
+
+
+KEY = "0123456789abcdef0123456789abcdef"  # as a card's form carries it (new_submission)
+NOTE = "1" * 32
+ANSWER = "2" * 32
+
+
+async def kept(new_uow: UowFactory, request_id: int) -> tuple[list[MessageKind], int, int]:
+    """The request's messages, its audit rows and the outbox's messages (all states)."""
+    async with new_uow() as uow:
+        messages = [m.kind for m in await uow.help_requests.messages(request_id)]
+        audit = len(await uow.help_requests.audit(request_id))
+        queued = sum((await uow.outbox.status(now=MONDAY)).by_state.values())
+    return messages, audit, queued
+
+
+async def test_a_reply_note_or_answer_sent_twice_from_one_card_is_kept_and_relayed_once(
+    new_uow: UowFactory,
+) -> None:
+    # A double click on 'Antwoorden' relayed the reply to the requester twice.
+    request = await submitted(new_uow)
+    before = await kept(new_uow, request.id)
+    for _ in range(2):
+        async with new_uow() as uow:
+            await actions.reply(
+                uow=uow, request_id=request.id, actor=ANNA, text="Hoi!", now=MONDAY, submission=KEY
+            )
+    once = await kept(new_uow, request.id)
+    assert once[0] == [MessageKind.REPLY]
+    assert once[1] == before[1] + 1 and once[2] > before[2]  # one audit row, the notice queued
+
+    for _ in range(2):
+        async with new_uow() as uow:
+            await actions.note(
+                uow=uow, request_id=request.id, actor=ANNA, text="Nb", now=MONDAY, submission=NOTE
+            )
+        async with new_uow() as uow:
+            await actions.answer(
+                uow=uow,
+                request_id=request.id,
+                requester=REQUESTER,
+                text="Dank je",
+                now=MONDAY,
+                submission=ANSWER,
+            )
+    messages, audit, _ = await kept(new_uow, request.id)
+    assert messages == [MessageKind.REPLY, MessageKind.NOTE, MessageKind.ANSWER]
+    assert audit == before[1] + 3
+
+
+async def test_replies_without_a_key_or_with_another_key_are_each_kept(new_uow: UowFactory) -> None:
+    request = await submitted(new_uow)
+    for key in (None, None, KEY, KEY.replace("0", "f")):
+        async with new_uow() as uow:
+            await actions.reply(
+                uow=uow, request_id=request.id, actor=ANNA, text="Hoi!", now=MONDAY, submission=key
+            )
+    messages, _, _ = await kept(new_uow, request.id)
+    assert messages == [MessageKind.REPLY] * 4
+
+
+async def test_the_same_reply_pressed_at_once_on_postgresql_is_kept_and_relayed_once(
+    pg_uow: UowFactory,
+) -> None:
+    request = await submitted(pg_uow)
+    before = await kept(pg_uow, request.id)
+
+    async def press() -> None:
+        async with pg_uow() as uow:
+            await actions.reply(
+                uow=uow, request_id=request.id, actor=ANNA, text="Hoi!", now=MONDAY, submission=KEY
+            )
+
+    await asyncio.gather(*(press() for _ in range(5)))
+
+    messages, audit, queued = await kept(pg_uow, request.id)
+    assert messages == [MessageKind.REPLY]
+    assert audit == before[1] + 1
+    assert queued == before[2] + 1  # the requester's notice, once

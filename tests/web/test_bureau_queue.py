@@ -530,3 +530,46 @@ async def test_what_the_requester_and_the_bureau_typed_is_shown_as_typed(bot: Ru
     [in_thread] = await bot.connector.wait_for_messages(after=before, where=in_thread_of(post))
     assert in_thread["text"] == f"Fatima antwoordde de aanvrager: {literal(typed)}"
     assert as_plain_text(in_thread["text"]).endswith(typed)
+
+
+def action_data(card: dict[str, Any], verb: Verb) -> dict[str, Any]:
+    """The data the card's button for `verb` sends (as Teams sends it, with the inputs added)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("verb") == verb.value:
+                found.append(dict(node.get("data") or {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    assert found, f"no {verb.value} button on the card"
+    return found[0]
+
+
+async def test_a_reply_pressed_twice_at_once_reaches_the_requester_and_the_thread_once(
+    bot: RunningBot,
+) -> None:
+    # A double click on 'Antwoorden' stored the reply twice, relayed it to the requester twice
+    # and posted it twice in the card's thread.
+    await link_channel(bot)
+    _, post = await posted(bot)
+    data = action_data(card_of(post), Verb.HELP_REQUEST_REPLY)
+    assert data.get("submission")  # the card carries the key of this rendering
+    queued = len(await outbox_rows(bot))
+
+    pressed = {**data, "reply": "Kun je me bellen op dinsdag?"}
+    cards = await asyncio.gather(
+        *(press(bot, member(bot), Verb.HELP_REQUEST_REPLY, pressed, post) for _ in range(3))
+    )
+
+    assert all("Je antwoord gaat naar de aanvrager." in card_texts(c) for c in cards)
+    to_requester = [r for r in await outbox_rows(bot) if r.recipient_owner == REQUESTER.id]
+    assert [r.template for r in to_requester] == ["help_request_notice"]
+    assert len(await outbox_rows(bot)) == queued + 2  # the notice and the post in the thread
+    # The card the press gave back has a new key: a next reply from it is a new reply.
+    assert action_data(cards[0], Verb.HELP_REQUEST_REPLY)["submission"] != data["submission"]

@@ -162,3 +162,39 @@ async def test_a_notice_speaks_the_requesters_language(bot: RunningBot) -> None:
 
     assert f"News about your help request {number}" in said([claimed])
     assert "Someone at Bureau I&D is now handling your help request." in said([claimed])
+
+
+async def test_an_answer_sent_twice_from_one_form_reaches_the_bureau_once(bot: RunningBot) -> None:
+    # A double click on 'Stuur antwoord' stored the answer twice and posted it twice in the
+    # request's thread in the Bureau's channel.
+    user = bot.user()
+    number = await submitted(bot, user)
+    async with bureau_uow(bot) as uow:
+        await actions.reply(
+            uow=uow, request_id=number, actor=STAFF, text=REPLY, now=datetime.now(UTC)
+        )
+    form = await press(
+        bot, user, **{VERB_FIELD: Verb.HELP_REQUEST_ANSWER_FORM.value}, request=number
+    )
+    [send] = [
+        b for b in buttons_of(form) if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_ANSWER.value
+    ]
+    assert send["data"].get("submission")  # the form carries the key of this rendering
+
+    first = await press(bot, user, **send["data"], text="Twaalf mensen.")
+    again = await press(bot, user, **send["data"], text="Twaalf mensen.")
+
+    assert "naar het Bureau gestuurd" in said(first) and "naar het Bureau gestuurd" in said(again)
+    async with bureau_uow(bot) as uow:
+        messages = await uow.help_requests.messages(number)
+    assert [m.kind.value for m in messages] == ["reply", "answer"]
+    # A new form is a new answer.
+    form = await press(
+        bot, user, **{VERB_FIELD: Verb.HELP_REQUEST_ANSWER_FORM.value}, request=number
+    )
+    [send_again] = [
+        b for b in buttons_of(form) if b["data"].get(VERB_FIELD) == Verb.HELP_REQUEST_ANSWER.value
+    ]
+    await press(bot, user, **send_again["data"], text="Twaalf mensen.")
+    async with bureau_uow(bot) as uow:
+        assert len(await uow.help_requests.messages(number)) == 3
