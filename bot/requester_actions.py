@@ -18,12 +18,12 @@ from content.schema import Lang
 from content.verbs import Verb
 from services.help_desk import HelpDesk
 from services.help_request_actions import HelpRequestRefused, Refusal
-from services.help_request_channel import new_submission
 from services.help_requests import (
     MAX_MESSAGE_TEXT,
     HelpRequest,
     MessageKind,
     Person,
+    new_submission,
 )
 from services.help_requests import Message as RequestMessage
 from services.session_types import AMSTERDAM

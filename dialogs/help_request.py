@@ -10,7 +10,6 @@ waits in the dialog state sealed (encrypted), never in plain.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from services.help_requests import (
     Person,
     RequestKind,
     Suggestion,
+    new_submission,
 )
 from services.input_text import lines_of, one_line
 
@@ -169,7 +169,7 @@ class HelpRequestDialog(InterruptibleDialog):
     async def summary_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         values: dict[str, Any] = dict(step.options)
         # One key per request: Versturen pressed twice, or a delivery Teams retries, stores one.
-        values.setdefault("submission", uuid.uuid4().hex)
+        values.setdefault("submission", new_submission())
         step.values.update(values)
         lang = lang_of(step.context)
         # The form waits in the dialog state: its free text stays sealed there (FormField.sealed).

@@ -7,7 +7,7 @@ audit rows and the requester's notices, are in `services.help_request_actions`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -82,27 +82,28 @@ class BureauDesk:
         self, request_id: int, actor: Person, text: str, submission: str | None = None
     ) -> HelpRequest:
         """Relay a reply to the requester; the card's thread shows it to the Bureau too."""
-        now = self._clock()
-        async with self._uow_factory() as uow:
-            # Queued first: the reply's own commit keeps both, a refusal neither.
-            await _in_thread(uow, request_id, THREAD_REPLY, actor, text, now)
-            return await actions.reply(
-                uow=uow,
-                request_id=request_id,
-                actor=actor,
-                text=text,
-                now=now,
-                submission=submission,
-            )
+        return await self._message(actions.reply, THREAD_REPLY, request_id, actor, text, submission)
 
     async def note(
         self, request_id: int, actor: Person, text: str, submission: str | None = None
     ) -> HelpRequest:
         """Keep an internal note; it appears in the card's thread, never to the requester."""
+        return await self._message(actions.note, THREAD_NOTE, request_id, actor, text, submission)
+
+    async def _message(
+        self,
+        store: Callable[..., Awaitable[HelpRequest]],
+        thread: str,
+        request_id: int,
+        actor: Person,
+        text: str,
+        submission: str | None,
+    ) -> HelpRequest:
         now = self._clock()
         async with self._uow_factory() as uow:
-            await _in_thread(uow, request_id, THREAD_NOTE, actor, text, now)
-            return await actions.note(
+            # Queued first: the message's own commit keeps both, a refusal or a repeat neither.
+            await _in_thread(uow, request_id, thread, actor, text, now)
+            return await store(
                 uow=uow,
                 request_id=request_id,
                 actor=actor,

@@ -10,7 +10,6 @@ are sealed in the outbox and shown nowhere but this channel.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ from services.help_requests import (
     HelpRequestUnitOfWork,
     Person,
     Status,
+    new_submission,
 )
 from services.outbox import MessageKind, Recipient, queue_message
 
@@ -49,11 +49,6 @@ class CardTitles:
     themes: Titles = field(default_factory=dict)
     offers: Titles = field(default_factory=dict)
     known_viewers: Callable[[], Sequence[str]] = _nobody
-
-
-def new_submission() -> str:
-    """A key for one rendering of a form card: the same press sent twice carries it twice."""
-    return uuid.uuid4().hex
 
 
 def channel_post_key(request_id: int) -> str:

@@ -7,6 +7,7 @@ The actions themselves are in `services.help_request_actions`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,12 @@ MAX_TEAM_SIZE = 500
 class RequestKind(StrEnum):
     QUESTION = "question"  # a question for the Bureau
     GESPREKSBEGELEIDER = "gespreksbegeleider"  # a facilitator for a team conversation
+
+
+def new_submission() -> str:
+    """A key for one summary or form card: sent twice (a double click, a retried delivery), the
+    same key comes twice, and the database keeps one request or message per key."""
+    return uuid.uuid4().hex
 
 
 class Status(StrEnum):
