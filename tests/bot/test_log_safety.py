@@ -1,5 +1,6 @@
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiosqlite
@@ -34,59 +35,54 @@ def test_every_record_escapes_its_message_and_arguments(caplog: pytest.LogCaptur
     assert caplog.messages == ["channel=x\\nFORGED n=3 error=y\\nFORGED"]
 
 
-async def test_at_debug_no_library_logs_the_data_of_a_statement(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The root logger, given back afterwards as it was: its handlers and levels."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    try:
-        configure_logging("DEBUG", json=False)
-        logging.getLogger("wegwijzer").debug("debug is on")
-        async with aiosqlite.connect(tmp_path / "x.db") as db:
-            await db.execute("CREATE TABLE t (v TEXT)")
-            await db.execute("INSERT INTO t VALUES (?)", ("Geheime hulpvraag van Sanne",))
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/y.db")
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE t (v TEXT)"))
-            await connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "Noor zei iets"})
-        await engine.dispose()
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
-        for name in DATA_AT_DEBUG:
-            logging.getLogger(name).setLevel(logging.NOTSET)
+    yield root
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in DATA_AT_DEBUG:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+async def test_at_debug_no_library_logs_the_data_of_a_statement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], root_logger: logging.Logger
+) -> None:
+    configure_logging("DEBUG", json=False)
+    logging.getLogger("wegwijzer").debug("debug is on")
+    async with aiosqlite.connect(tmp_path / "x.db") as db:
+        await db.execute("CREATE TABLE t (v TEXT)")
+        await db.execute("INSERT INTO t VALUES (?)", ("Geheime hulpvraag van Sanne",))
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/y.db")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (v TEXT)"))
+        await connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "Noor zei iets"})
+    await engine.dispose()
     logged = capsys.readouterr().err
     assert "debug is on" in logged
     assert "Sanne" not in logged and "Noor" not in logged
 
 
 def test_a_text_log_shows_a_failures_traceback_without_its_messages(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], root_logger: logging.Logger
 ) -> None:
     name, said = "Sanne de Vries", "mijn leidinggevende zei iets kwetsends"
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO", json=False)
+    # Another handler with the standard formatter formats the record first: the traceback it
+    # caches on the record (with the messages) must not reach the log either.
+    root_logger.handlers.insert(0, logging.StreamHandler(io.StringIO()))
     try:
-        configure_logging("INFO", json=False)
-        # Another handler with the standard formatter formats the record first: the traceback
-        # it caches on the record (with the messages) must not reach the log either.
-        root.handlers.insert(0, logging.StreamHandler(io.StringIO()))
         try:
-            try:
-                raise KeyError(name)
-            except KeyError as lookup:
-                raise ValueError(said) from lookup
-        except ValueError:
-            logging.getLogger("wegwijzer").exception("turn failed")
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
+            raise KeyError(name)
+        except KeyError as lookup:
+            raise ValueError(said) from lookup
+    except ValueError:
+        logging.getLogger("wegwijzer").exception("turn failed")
     logged = capsys.readouterr().err
     assert "turn failed" in logged
     assert "Traceback (most recent call last)" in logged and "test_log_safety.py" in logged
