@@ -36,7 +36,6 @@ through the unit of work, and sends messages to anyone else through the outbox.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -49,6 +48,7 @@ from content.render import Message, Renderer
 from content.schema import Lang
 from content.verbs import VERB_FIELD, Verb, verb_of
 from dialogs.replies import PERSONAL, conversation_scope, lang_of, message_activity
+from services.help_requests import submission_key
 from storage.breaker import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -97,11 +97,7 @@ def submission_of(data: Mapping[str, Any]) -> str | None:
     The same card's button pressed twice (a double click, a retried delivery) carries the same
     key, and the database keeps one message per key.
     """
-    value = data.get("submission")
-    return value if isinstance(value, str) and _SUBMISSION.fullmatch(value) else None
-
-
-_SUBMISSION = re.compile(r"[0-9a-f]{32}")
+    return submission_key(data.get("submission"))
 
 
 @dataclass(frozen=True)

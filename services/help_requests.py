@@ -7,6 +7,7 @@ The actions themselves are in `services.help_request_actions`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,14 @@ def new_submission() -> str:
     """A key for one summary or form card: sent twice (a double click, a retried delivery), the
     same key comes twice, and the database keeps one request or message per key."""
     return uuid.uuid4().hex
+
+
+def submission_key(value: object) -> str | None:
+    """`value` if it is a key as `new_submission` makes them; None for anything else."""
+    return value if isinstance(value, str) and _SUBMISSION.fullmatch(value) else None
+
+
+_SUBMISSION = re.compile(r"[0-9a-f]{32}")
 
 
 class Status(StrEnum):
